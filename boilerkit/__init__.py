@@ -1,0 +1,26 @@
+"""boilerkit: label every block of a web page as article, navigation, teaser or comment.
+
+>>> import boilerkit
+>>> page = boilerkit.classify(html)          # doctest: +SKIP
+>>> print(boilerkit.extract(html))           # doctest: +SKIP
+"""
+
+__version__ = "0.1.0"
+
+from .api import classify, extract  # noqa: E402
+from .blocks import Block, build_blocks  # noqa: E402
+from .errors import (  # noqa: E402
+    BoilerkitError, InputError, ModelError, ModelIntegrityError, ModelNotFoundError,
+    ModelVersionError, PageTooLargeError,
+)
+from .model import DEFAULT_LABELS, BlockClassifier  # noqa: E402
+from .page import LabelledBlock, Page  # noqa: E402
+from .parse import parse_html  # noqa: E402
+from .persistence import load_model, save_model  # noqa: E402
+
+__all__ = [
+    "BlockClassifier", "Block", "BoilerkitError", "DEFAULT_LABELS", "InputError", "LabelledBlock",
+    "ModelError", "ModelIntegrityError", "ModelNotFoundError", "ModelVersionError", "Page",
+    "PageTooLargeError", "build_blocks", "classify", "extract", "load_model", "parse_html",
+    "save_model",
+]

@@ -1,0 +1,569 @@
+"""The ``boilerkit`` command: classify, extract, train, evaluate.
+
+Results go to stdout, logs and progress bars to stderr. Exit status: 0 on
+success, 1 on an error (a bad file, a missing model), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__, progress
+from .api import classify
+from .errors import BoilerkitError, ModelNotFoundError
+from .page import FORMATS, Page, render
+from .persistence import default_model, default_model_path, load_model
+
+log = logging.getLogger("boilerkit")
+
+STDIN = "-"
+# Text of a block in `classify` output is cut to fit this many columns when
+# stdout is not a terminal (on a terminal, to its width).
+DEFAULT_PIPE_WIDTH = 120
+_MIN_TEXT_WIDTH = 20
+
+
+# -- logging ------------------------------------------------------------------
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (tests and callers may swap it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+    def emit(self, record: logging.LogRecord) -> None:
+        progress.clear()  # a log line must not land in the middle of a progress bar
+        super().emit(record)
+
+
+class _Formatter(logging.Formatter):
+    """``boilerkit: message``, with ``warning:``/``error:`` for those levels."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.exc_info and record.levelno >= logging.ERROR:
+            message += "\n" + self.formatException(record.exc_info)
+        if record.levelno >= logging.ERROR:
+            return f"boilerkit: error: {message}"
+        if record.levelno >= logging.WARNING:
+            return f"boilerkit: warning: {message}"
+        return f"boilerkit: {message}"
+
+
+def _error(message: str) -> None:
+    print(f"boilerkit: error: {message}", file=sys.stderr)
+
+
+def _describe(error: BaseException) -> str:
+    """A one-line message for a user-facing error."""
+    if isinstance(error, OSError) and error.strerror and not isinstance(error, BoilerkitError):
+        return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    return str(error)
+
+
+# -- argument types -----------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0: {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1): {text}")
+    return value
+
+
+def _label_map_entries(text: str) -> dict[str, str | None]:
+    """``"boilerplate=navigation,ads="`` -> ``{"boilerplate": "navigation", "ads": None}``."""
+    mapping: dict[str, str | None] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip():
+            raise argparse.ArgumentTypeError(f"expected OLD=NEW (or OLD= to unlabel), got {item!r}")
+        mapping[old.strip().lower()] = new.strip().lower() or None
+    return mapping
+
+
+def _merge_label_maps(maps: list[dict] | None) -> dict[str, str | None]:
+    merged: dict[str, str | None] = {}
+    for mapping in maps or []:
+        merged.update(mapping)
+    return merged
+
+
+def _split_labels(values: list[str] | None) -> list[str]:
+    labels: list[str] = []
+    for value in values or ["article"]:
+        labels.extend(label.strip() for label in value.split(",") if label.strip())
+    return labels
+
+
+# -- shared helpers -----------------------------------------------------------
+
+
+def _load(model_path: str | None):
+    if model_path:
+        return load_model(model_path)
+    try:
+        return default_model()
+    except ModelNotFoundError as error:
+        raise BoilerkitError(
+            f"no pre-trained model at {default_model_path()}; pass --model PATH "
+            "(train one with `boilerkit train`)") from error
+
+
+def _read_input(name: str) -> bytes:
+    if name == STDIN:
+        return sys.stdin.buffer.read()
+    return Path(name).read_bytes()
+
+
+def _display_name(name: str) -> str:
+    return "<stdin>" if name == STDIN else name
+
+
+def _for_each_file(files: Sequence[str], work) -> bool:
+    """Call ``work(index, name, data)`` per file; report errors and go on.
+
+    Returns True if every file succeeded.
+    """
+    ok = True
+    for index, name in enumerate(files):
+        try:
+            work(index, name, _read_input(name))
+        except BrokenPipeError:
+            raise
+        except (BoilerkitError, OSError) as error:
+            message = _describe(error)
+            if isinstance(error, BoilerkitError) or not getattr(error, "filename", None):
+                message = f"{_display_name(name)}: {message}"  # say which file failed
+            _error(message)
+            ok = False
+    return ok
+
+
+def _header(index: int, name: str) -> str:
+    """``head``-style file header, blank line before all but the first."""
+    return ("\n" if index else "") + f"==> {_display_name(name)} <=="
+
+
+def _truncate(text: str, width: int) -> str:
+    if width <= 0 or len(text) <= width:
+        return text
+    return text[:max(width - 1, 0)] + "…"
+
+
+# -- classify -----------------------------------------------------------------
+
+
+def _text_lines(page: Page, label_width: int, width: int, aligned: bool) -> list[str]:
+    lines = []
+    for block in page.blocks:
+        text = " ".join(block.text.split())  # no tabs or newlines inside a field
+        if aligned:
+            head = f"{block.label:<{label_width}}  {block.probability:.2f}  {block.tag:<10}  "
+        else:
+            head = f"{block.label}\t{block.probability:.2f}\t{block.tag}\t"
+        if width > 0:
+            text = _truncate(text, max(width - len(head.expandtabs()), _MIN_TEXT_WIDTH))
+        lines.append(head + text)
+    return lines
+
+
+def _output_width(requested: int | None) -> tuple[int, bool]:
+    """``(line width, stdout is a terminal)``; width 0 means no limit."""
+    tty = sys.stdout.isatty()
+    if requested is not None:
+        return requested, tty
+    return (shutil.get_terminal_size((DEFAULT_PIPE_WIDTH, 24)).columns if tty
+            else DEFAULT_PIPE_WIDTH), tty
+
+
+def _dump_json(objects: list[dict], several: bool) -> None:
+    if not objects:
+        return
+    print(json.dumps(objects if several else objects[0], ensure_ascii=False, indent=2))
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    model = _load(args.model)
+    several = len(args.files) > 1
+    width, tty = _output_width(args.width)
+    label_width = max(len(str(label)) for label in model.classes_)
+    collected: list[dict] = []
+
+    def work(index: int, name: str, data: bytes) -> None:
+        page = classify(data, model=model, content_type=args.content_type)
+        if args.format == "text":
+            lines = _text_lines(page, label_width, width, aligned=tty)
+            if several:
+                lines.insert(0, _header(index, name))
+            if lines:
+                print("\n".join(lines))
+        elif args.format == "jsonl":
+            print(json.dumps({"file": _display_name(name), **page.to_dict()}, ensure_ascii=False))
+        else:
+            collected.append({"file": _display_name(name), **page.to_dict()})
+        if not page.blocks:
+            log.info("%s: no text blocks", _display_name(name))
+
+    ok = _for_each_file(args.files, work)
+    _dump_json(collected, several)
+    return 0 if ok else 1
+
+
+# -- extract ------------------------------------------------------------------
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    model = _load(args.model)
+    labels = _split_labels(args.label)
+    unknown = [label for label in labels if label not in set(map(str, model.classes_))]
+    if unknown:
+        _error(f"the model has no label {', '.join(map(repr, unknown))}; "
+               f"its labels are {', '.join(map(str, model.classes_))}")
+        return 2
+    several = len(args.files) > 1
+    collected: list[dict] = []
+
+    def work(index: int, name: str, data: bytes) -> None:
+        page = classify(data, model=model, content_type=args.content_type)
+        chosen = page.blocks_with(labels)
+        if args.format == "json":
+            collected.append({"file": _display_name(name),
+                              **json.loads(render(chosen, "json", page=page))})
+            return
+        output = render(chosen, args.format, page=page)
+        if several:
+            header = (f"<!-- {_display_name(name)} -->" if args.format == "html"
+                      else _header(index, name))
+            output = header + ("\n" + output if chosen else "")
+        if output:
+            print(output)
+        if not chosen:
+            log.info("%s: no blocks labelled %s", _display_name(name), " or ".join(labels))
+
+    ok = _for_each_file(args.files, work)
+    _dump_json(collected, several)
+    return 0 if ok else 1
+
+
+# -- train / evaluate ---------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .evaluation import format_report
+    from .training import read_labelled, train
+
+    show_progress = not _quiet(args)
+    label_map = _merge_label_maps(args.label_map)
+    all_pages = read_labelled(args.data, progress=show_progress)
+    pages = _select(all_pages, args.split, None)
+    dev_pages = None
+    if args.dev:
+        dev_pages = read_labelled(args.dev, progress=show_progress)
+    elif args.dev_split:
+        dev_pages = _select(all_pages, args.dev_split, None)
+        if not dev_pages:
+            raise BoilerkitError(f"no labelled pages with split {args.dev_split!r} in "
+                                 + " ".join(args.data))
+        pages = [page for page in pages if page.split != args.dev_split]  # never train on them
+    if not pages:
+        raise BoilerkitError("no labelled pages in " + " ".join(args.data)
+                             + (f" with split {args.split!r}" if args.split else ""))
+    log.info("read %s labelled pages", f"{len(pages):,}")
+    params: dict = {}
+    if args.max_iter is not None:
+        params["max_iter"] = args.max_iter
+    if args.learning_rate is not None:
+        params["learning_rate"] = args.learning_rate
+    model, metrics = train(pages, dev_pages=dev_pages, params=params, label_map=label_map,
+                           page_weights=not args.no_page_weights, holdout=args.holdout,
+                           progress=show_progress)
+    metadata = {
+        "training_data": [str(path) for path in args.data],
+        "dev_data": [str(path) for path in args.dev] if args.dev else None,
+        "training_split": args.split,
+        "dev_split": args.dev_split,
+        "label_map": label_map or None,
+        "label_counts": metrics["training"]["label_counts"],
+        "training": metrics["training"],
+        "holdout": metrics["holdout"],
+        "metrics": {key: value for key, value in metrics.items()
+                    if key not in ("training", "holdout")},
+    }
+    manifest = model.save(args.output, metadata=metadata)
+    log.info("saved the model to %s (manifest %s)", args.output, manifest)
+    if metrics.get("n_blocks"):
+        print(f"held-out evaluation ({_holdout_text(metrics['holdout'])}):")
+        print(format_report(metrics))
+    return 0
+
+
+def _holdout_text(info: dict) -> str:
+    if info.get("method") == "given":
+        return f"{info['pages']} given pages"
+    if info.get("method") == "site":
+        return f"{info['sites']} site(s) held out, {info['pages']} pages"
+    return f"{info.get('pages', 0)} pages held out from a single site: optimistic"
+
+
+def _select(pages: list, split: str | None, sources: list[str] | None) -> list:
+    if split:
+        pages = [page for page in pages if page.split == split]
+    if sources:
+        pages = [page for page in pages if page.source in sources]
+    return pages
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate, format_report
+    from .training import read_labelled, relabel
+
+    model = _load(args.model)
+    show_progress = not _quiet(args)
+    pages = read_labelled(args.data, progress=show_progress)
+    selected = _select(pages, args.split, args.source)
+    if not selected:
+        filters = [f"split {args.split!r}" if args.split else "",
+                   f"source {', '.join(args.source)}" if args.source else ""]
+        detail = " with " + " and ".join(filter(None, filters)) if any(filters) else ""
+        raise BoilerkitError(f"no labelled pages{detail} in {' '.join(args.data)}")
+    selected = relabel(selected, _merge_label_maps(args.label_map))
+    metrics = evaluate(model, selected, progress=show_progress)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        print(format_report(metrics))
+    return 0
+
+
+# -- parser -------------------------------------------------------------------
+
+
+def _quiet(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "quiet", False))
+
+
+def _add_logging_options(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: the options work before or after the subcommand without one
+    # parser's default overwriting what the user gave to the other.
+    parser.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="also log debug messages to stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="log only warnings and errors; no progress bars")
+
+
+def _add_model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-m", "--model", metavar="PATH",
+                        help="model directory or .joblib file (default: the pre-trained model)")
+
+
+def _add_label_map_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--label-map", metavar="OLD=NEW", action="append",
+                        type=_label_map_entries,
+                        help="rename a label before use, e.g. boilerplate=navigation; "
+                             "OLD= leaves those blocks unlabelled; OLD may be LABEL@PROVENANCE, "
+                             "e.g. navigation@rule=boilerplate (repeatable or comma-separated)")
+
+
+def _wrap(text: str) -> str:
+    # Raw formatting keeps the examples' line breaks, so wrap prose here.
+    return textwrap.fill(text, width=79)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``boilerkit`` command."""
+    parser = argparse.ArgumentParser(
+        prog="boilerkit",
+        description="Label the text blocks of web pages as article, navigation, teaser or "
+                    "comment, and extract the article.",
+        epilog="Run `boilerkit COMMAND --help` for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_logging_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    classify_parser = commands.add_parser(
+        "classify", help="label every block of HTML pages",
+        description=_wrap("Label every block of each FILE. The text format prints one line "
+                          "per block: label, probability, tag and text, separated by tabs "
+                          "(on a terminal: aligned columns, text cut to fit the width)."),
+        epilog="examples:\n  boilerkit classify page.html\n"
+               "  curl -s https://example.org/ | boilerkit classify --format json -",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    classify_parser.add_argument("files", nargs="+", metavar="FILE",
+                                 help="HTML file, or - for stdin")
+    _add_model_option(classify_parser)
+    classify_parser.add_argument("-f", "--format", choices=("text", "json", "jsonl"),
+                                 default="text",
+                                 help="text (default); json: one object per file (a list for "
+                                      "several files); jsonl: one object per file per line")
+    classify_parser.add_argument("--content-type", metavar="CT",
+                                 help="HTTP Content-Type of the input, for its charset")
+    classify_parser.add_argument("-w", "--width", type=int, metavar="COLUMNS",
+                                 help="cut text lines to this width; 0: never (default: the "
+                                      f"terminal width, or {DEFAULT_PIPE_WIDTH} when piped)")
+    _add_logging_options(classify_parser)
+    classify_parser.set_defaults(handler=cmd_classify)
+
+    extract_parser = commands.add_parser(
+        "extract", help="print the article (or other labels) of HTML pages",
+        description=_wrap("Print the blocks of each FILE that have the wanted label(s), in "
+                          "document order."),
+        epilog="examples:\n  boilerkit extract page.html\n"
+               "  boilerkit extract --label article,comment -f markdown page.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    extract_parser.add_argument("files", nargs="+", metavar="FILE",
+                                help="HTML file, or - for stdin")
+    _add_model_option(extract_parser)
+    extract_parser.add_argument("-f", "--format", choices=FORMATS, default="text",
+                                help="output format (default: text)")
+    extract_parser.add_argument("-l", "--label", action="append", metavar="LABEL",
+                                help="label to extract (default: article); repeatable or "
+                                     "comma-separated")
+    extract_parser.add_argument("--content-type", metavar="CT",
+                                help="HTTP Content-Type of the input, for its charset")
+    _add_logging_options(extract_parser)
+    extract_parser.set_defaults(handler=cmd_extract)
+
+    train_parser = commands.add_parser(
+        "train", help="train a model on labelled pages",
+        description=_wrap("Train a model on labelled pages: HTML files with data-label "
+                          "attributes or corpus *.jsonl[.gz] annotation files (see "
+                          "`pydoc boilerkit.training`). Unless --dev is given, 15% of the "
+                          "sites are held out for evaluation. Saves the model and prints "
+                          "the held-out scores."),
+        epilog="examples:\n  boilerkit train my-pages/ -o models/mine\n"
+               "  boilerkit train datasets/annotations/ --split train --dev-split dev \\\n"
+               "      --label-map boilerplate= -o models/corpus",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    train_parser.add_argument("data", nargs="+", metavar="DATA",
+                              help="labelled file or directory (searched recursively)")
+    train_parser.add_argument("-o", "--output", required=True, metavar="MODEL",
+                              help="where to save the model: a directory or a .joblib file")
+    dev_group = train_parser.add_mutually_exclusive_group()
+    dev_group.add_argument("--dev", nargs="+", metavar="DATA",
+                           help="held-out data to evaluate on instead of held-out sites")
+    dev_group.add_argument("--dev-split", metavar="NAME",
+                           help="evaluate on the pages of DATA with this split (e.g. dev)")
+    train_parser.add_argument("--split", metavar="NAME",
+                              help="train only on pages of this split (e.g. train)")
+    train_parser.add_argument("--holdout", type=_fraction, default=0.15, metavar="FRACTION",
+                              help="share of sites held out without --dev (default: 0.15; "
+                                   "0: none)")
+    train_parser.add_argument("--max-iter", type=_positive_int, metavar="N",
+                              help="boosting iterations (default: the model's, 300)")
+    train_parser.add_argument("--learning-rate", type=_positive_float, metavar="X",
+                              help="boosting learning rate (default: the model's, 0.1)")
+    _add_label_map_option(train_parser)
+    train_parser.add_argument("--no-page-weights", action="store_true",
+                              help="weigh every block the same instead of every page")
+    _add_logging_options(train_parser)
+    train_parser.set_defaults(handler=cmd_train)
+
+    evaluate_parser = commands.add_parser(
+        "evaluate", help="score a model on labelled pages",
+        description="Score a model on labelled pages: per-class precision, recall and F1, by "
+                    "block and by character, the confusion matrix, and macro-F1 per source.")
+    _add_model_option(evaluate_parser)
+    evaluate_parser.add_argument("data", nargs="+", metavar="DATA",
+                                 help="labelled file or directory (searched recursively)")
+    evaluate_parser.add_argument("--split", metavar="NAME",
+                                 help="only pages of this split (e.g. test)")
+    evaluate_parser.add_argument("--source", action="append", metavar="NAME",
+                                 help="only pages of this source (repeatable)")
+    _add_label_map_option(evaluate_parser)
+    evaluate_parser.add_argument("--json", action="store_true",
+                                 help="print the metrics as JSON")
+    _add_logging_options(evaluate_parser)
+    evaluate_parser.set_defaults(handler=cmd_evaluate)
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> tuple[logging.Handler, int]:
+    handler = _StderrHandler()
+    handler.setFormatter(_Formatter())
+    # INFO (progress lines, training steps) is shown by default: they go to
+    # stderr, so they never mix with results.
+    if _quiet(args):
+        level = logging.WARNING
+    elif getattr(args, "verbose", 0):
+        level = logging.DEBUG
+    else:
+        level = logging.INFO
+    previous_level = log.level
+    log.addHandler(handler)
+    log.setLevel(level)
+    log.propagate = False
+    return handler, previous_level
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``boilerkit`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # --help, --version, usage errors
+        return exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 2)
+    handler, previous_level = _configure_logging(args)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        # The reader went away (`boilerkit classify page.html | head`): stop quietly.
+        _silence_stdout()
+        return 141
+    except (BoilerkitError, OSError) as error:
+        _error(_describe(error))
+        return 1
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous_level)
+        log.propagate = True

@@ -1,0 +1,482 @@
+"""Labelled pages: reading them from disk and training a model on them.
+
+Labelled data comes in two formats, told apart by file name.
+
+1. **HTML pages annotated with ``data-label`` attributes** (``*.html``,
+   ``*.htm``; a file named explicitly is read as HTML unless it is
+   ``*.jsonl``/``*.jsonl.gz``; ``-`` is one page from stdin). This is the
+   format to label your own pages in: save the page, open it in an editor and
+   add ``data-label`` to the elements around each region::
+
+       <body>
+         <nav data-label="navigation">...</nav>
+         <article data-label="article">
+           <h1>Headline</h1>
+           <p>Body text ...</p>
+           <div class="share" data-label="navigation">Share: ...</div>
+         </article>
+         <aside data-label="teaser">...</aside>
+         <section id="comments" data-label="comment">...</section>
+         <div class="debug" data-label="">not labelled</div>
+       </body>
+
+   - A block takes the label of the nearest element, itself or an ancestor,
+     with a ``data-label``; the innermost wins, so the share bar inside the
+     article above is navigation.
+   - A block with no such element, or whose nearest one says
+     ``data-label=""``, is unlabelled: training ignores it and evaluation
+     skips it.
+   - Put labels on block-level elements (:data:`~boilerkit.blocks.BLOCK_TAGS`).
+     A block is the text of its block-level element, so a label on an inline
+     element (``span``, ``a``) that holds no block-level element labels
+     nothing; reading warns about it.
+   - Labels are lower-cased. Any name works; ``article``, ``navigation``,
+     ``teaser`` and ``comment`` are the standard ones, and
+     ``datasets/GUIDELINE.md`` says which one a block gets.
+   - The page's *site* is the host of its ``<link rel="canonical">`` or
+     ``og:url`` without ``www.``, else the name of the folder it is in.
+     Optional ``<meta name="boilerkit:source" content="...">`` (default
+     ``html``) and ``<meta name="boilerkit:split" content="test">`` set its
+     source and split.
+   - ``data-label`` is not a feature (only ``class``/``id``/``role``/
+     ``itemprop``/``itemtype`` are), so annotated pages train as they are.
+   - Files without any labelled block are skipped with a warning.
+
+2. **Corpus annotation files** ``*.jsonl`` / ``*.jsonl.gz``: public datasets
+   converted by :mod:`boilerkit.datasets`, read by
+   ``boilerkit.datasets.corpus.read_annotations``.
+
+Directories are searched recursively for both formats, in sorted order;
+names starting with ``.`` are skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import itertools
+import logging
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from .blocks import BLOCK_TAGS, Block, build_blocks
+from .errors import BoilerkitError
+from .evaluation import evaluate, label_order
+from .model import BlockClassifier
+from .parse import parse_html
+from .progress import Progress
+
+log = logging.getLogger(__name__)
+
+HTML_SUFFIXES = (".html", ".htm")
+CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz")
+DEFAULT_HOLDOUT = 0.15
+DEFAULT_SOURCE = "html"
+
+# BlockClassifier.fit walks the pages three times: a label check, then once per
+# feature transformer (numeric, tokens). The feature progress bar allows for that.
+_FIT_PASSES = 3
+
+PathLike = str | Path
+
+
+@dataclass
+class LabelledPage:
+    """One page's blocks and their labels (``None``: unlabelled).
+
+    ``source`` names the dataset (``html`` for annotated HTML files),
+    ``site`` the web site (used to hold out whole sites), ``split`` the
+    dataset split if it has one. ``provenance`` says, per block, where the
+    label came from (for HTML files, ``data-label@`` and the XPath of the
+    labelling element).
+    """
+
+    page_id: str
+    source: str
+    site: str
+    split: str | None
+    blocks: list[Block]
+    labels: list[str | None]
+    provenance: list[str | None]
+
+    @property
+    def n_labelled(self) -> int:
+        return sum(label is not None for label in self.labels)
+
+
+# -- reading ------------------------------------------------------------------
+
+
+def _is_corpus_file(path: Path) -> bool:
+    return path.name.lower().endswith(CORPUS_SUFFIXES)
+
+
+def _is_data_file(path: Path) -> bool:
+    return path.name.lower().endswith(HTML_SUFFIXES + CORPUS_SUFFIXES)
+
+
+def expand_paths(paths: PathLike | Iterable[PathLike]) -> list[Path]:
+    """Files to read: named files as they are, directories searched recursively.
+
+    Raises :class:`FileNotFoundError` for a path that does not exist.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if str(given) == "-":
+            files.append(path)
+        elif path.is_dir():
+            found = sorted(
+                candidate for candidate in path.rglob("*")
+                if candidate.is_file() and _is_data_file(candidate)
+                and not any(part.startswith(".") for part in candidate.relative_to(path).parts))
+            if not found:
+                log.warning("%s: no *.html, *.htm, *.jsonl or *.jsonl.gz files in this directory",
+                            path)
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise FileNotFoundError(2, "No such file or directory", str(given))
+    return files
+
+
+def _site_from_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return host[4:] if host.startswith("www.") else host
+
+
+def _page_url(root) -> str | None:
+    """The page's own URL: ``<link rel=canonical>`` first, then ``og:url``."""
+    for link in root.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+            return link.get("href")
+    for meta in root.iter("meta"):
+        if (meta.get("property") or meta.get("name") or "").lower() == "og:url":
+            return meta.get("content")
+    return None
+
+
+def _meta(root, name: str) -> str | None:
+    for meta in root.iter("meta"):
+        if (meta.get("name") or "").lower() == name:
+            value = (meta.get("content") or "").strip()
+            return value or None
+    return None
+
+
+def _nearest_label(element):
+    """``(label, labelling element)`` of the nearest ancestor-or-self with ``data-label``."""
+    for candidate in itertools.chain((element,), element.iterancestors()):
+        value = candidate.get("data-label")
+        if value is not None:
+            return value.strip().lower() or None, candidate
+    return None, None
+
+
+def _warn_inline_labels(root, page_id: str) -> None:
+    for element in root.iterfind(".//*[@data-label]"):
+        if element.tag in BLOCK_TAGS:
+            continue
+        if any(child.tag in BLOCK_TAGS for child in element.iterdescendants()):
+            continue  # it wraps blocks, so it does label them
+        log.warning("%s:%s: data-label=%r on inline <%s> labels nothing; "
+                    "put it on a block-level element", page_id, element.sourceline,
+                    element.get("data-label"), element.tag)
+
+
+def page_from_html(data: bytes | str, page_id: str, *, site: str | None = None,
+                   keep_elements: bool = False) -> LabelledPage:
+    """A :class:`LabelledPage` from HTML annotated with ``data-label`` attributes.
+
+    ``site`` is the fallback when the page names no URL of its own. The
+    blocks' lxml elements are dropped unless ``keep_elements`` is true, so
+    that a large training set does not keep every parsed tree in memory.
+    """
+    root = parse_html(data)
+    if root is None:
+        return LabelledPage(page_id, DEFAULT_SOURCE, site or page_id, None, [], [], [])
+    _warn_inline_labels(root, page_id)
+    blocks = build_blocks(root)
+    tree = root.getroottree()
+    labels: list[str | None] = []
+    provenance: list[str | None] = []
+    for block in blocks:
+        label, labelled_by = _nearest_label(block.element)
+        labels.append(label)
+        provenance.append(f"data-label@{tree.getpath(labelled_by)}" if label else None)
+        if not keep_elements:
+            block.element = None
+    return LabelledPage(
+        page_id=page_id,
+        source=_meta(root, "boilerkit:source") or DEFAULT_SOURCE,
+        site=_site_from_url(_page_url(root)) or site or page_id,
+        split=_meta(root, "boilerkit:split"),
+        blocks=blocks, labels=labels, provenance=provenance,
+    )
+
+
+def _read_corpus(path: Path) -> Iterator[LabelledPage]:
+    try:
+        corpus = importlib.import_module("boilerkit.datasets.corpus")
+    except ImportError as error:
+        raise BoilerkitError(
+            f"{path}: reading corpus annotation files needs boilerkit.datasets.corpus: {error}"
+        ) from error
+    yield from corpus.read_annotations(path)
+
+
+def _read_html_file(path: Path, keep_elements: bool) -> LabelledPage:
+    if str(path) == "-":
+        return page_from_html(sys.stdin.buffer.read(), "<stdin>", site="stdin",
+                              keep_elements=keep_elements)
+    data = path.read_bytes()
+    try:
+        return page_from_html(data, str(path), site=path.resolve().parent.name,
+                              keep_elements=keep_elements)
+    except BoilerkitError as error:
+        raise type(error)(f"{path}: {error}") from error
+
+
+def iter_labelled(paths: PathLike | Iterable[PathLike], *, progress: bool = False,
+                  keep_elements: bool = False) -> Iterator[LabelledPage]:
+    """Yield the labelled pages in ``paths`` (files or directories, see the module docs).
+
+    HTML files without a labelled block are skipped with a warning. With
+    ``progress``, a bar on stderr counts the files read.
+    """
+    files = expand_paths(paths)
+    skipped: list[str] = []
+    with Progress(len(files), "reading pages", unit="files", disable=not progress) as bar:
+        for path in files:
+            if _is_corpus_file(path):
+                yield from _read_corpus(path)
+            else:
+                page = _read_html_file(path, keep_elements)
+                if page.n_labelled:
+                    yield page
+                else:
+                    skipped.append(str(path))
+            bar.update()
+    if skipped:
+        log.warning("skipped %d HTML file(s) without any labelled block (no data-label "
+                    "attribute around text), e.g. %s", len(skipped), skipped[0])
+
+
+def read_labelled(paths: PathLike | Iterable[PathLike], *, progress: bool = False,
+                  keep_elements: bool = False) -> list[LabelledPage]:
+    """All labelled pages in ``paths`` as a list; see :func:`iter_labelled`."""
+    return list(iter_labelled(paths, progress=progress, keep_elements=keep_elements))
+
+
+# -- preparing ----------------------------------------------------------------
+
+
+def relabel(pages: Iterable[LabelledPage],
+            label_map: Mapping[str, str | None] | None) -> list[LabelledPage]:
+    """Copies of ``pages`` with labels renamed by ``label_map``; ``None`` unlabels.
+
+    ``{"boilerplate": "navigation"}`` renames, ``{"boilerplate": None}`` drops
+    a label; labels not in the map stay as they are. A key ``LABEL@PROVENANCE``
+    renames only blocks of that provenance, e.g. ``{"navigation@rule":
+    "boilerplate"}`` turns rule-made navigation labels into "not article".
+    """
+    if not label_map:
+        return list(pages)
+    renamed = []
+    for page in pages:
+        labels = [label_map.get(f"{label}@{origin}", label_map.get(label, label))
+                  if label is not None else None
+                  for label, origin in zip(page.labels, page.provenance)]
+        provenance = [origin if label is not None else None
+                      for origin, label in zip(page.provenance, labels)]
+        renamed.append(dataclasses.replace(page, labels=labels, provenance=provenance))
+    return renamed
+
+
+def label_counts(pages: Iterable[LabelledPage]) -> dict[str, int]:
+    """Number of blocks per label, in report order."""
+    counts = Counter(label for page in pages for label in page.labels if label is not None)
+    return {label: counts[label] for label in label_order(counts)}
+
+
+def balanced_weights(pages: Sequence[LabelledPage]) -> list[np.ndarray]:
+    """Block weights that give every page the same total weight.
+
+    A labelled block on a page with ``k`` labelled blocks weighs ``mean / k``,
+    where ``mean`` is the mean number of labelled blocks per page, so the
+    total weight stays the number of labelled blocks but a 3,000-block forum
+    thread no longer outweighs a hundred short articles. Unlabelled blocks
+    weigh 0.
+    """
+    counts = [page.n_labelled for page in pages]
+    labelled_pages = [count for count in counts if count]
+    mean = sum(labelled_pages) / len(labelled_pages) if labelled_pages else 0.0
+    return [
+        np.asarray([mean / count if label is not None else 0.0 for label in page.labels],
+                   dtype=np.float64)
+        for page, count in zip(pages, counts)
+    ]
+
+
+def _unit_hash(key: str) -> float:
+    """A stable pseudo-random number in [0, 1) for ``key`` (not Python's salted ``hash``)."""
+    digest = hashlib.sha1(key.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2 ** 64
+
+
+def split_holdout(pages: Sequence[LabelledPage], fraction: float = DEFAULT_HOLDOUT
+                  ) -> tuple[list[LabelledPage], list[LabelledPage], dict]:
+    """Split ``pages`` into training and held-out pages, whole sites at a time.
+
+    A site is held out when the hash of its name falls below ``fraction``, so
+    a site stays on the same side as data is added and results are
+    reproducible. At least one site is held out and one kept. If all pages
+    come from one site, pages are held out instead (scores are then
+    optimistic: the model has seen the site's templates). Returns
+    ``(train, held_out, info)``.
+    """
+    info = {"method": "none", "fraction": fraction, "pages": 0, "sites": 0}
+    if fraction <= 0 or len(pages) < 2:
+        return list(pages), [], info
+    sites = sorted({page.site or page.page_id for page in pages})
+    if len(sites) >= 2:
+        method, keys = "site", sites
+        key_of = lambda page: page.site or page.page_id  # noqa: E731
+    else:
+        log.warning("all pages come from one site (%s): holding out pages, not sites; "
+                    "held-out scores will be optimistic", sites[0])
+        method, keys = "page", sorted({page.page_id for page in pages})
+        key_of = lambda page: page.page_id  # noqa: E731
+    held = {key for key in keys if _unit_hash(key) < fraction}
+    if not held:
+        held = {min(keys, key=_unit_hash)}
+    if len(held) == len(keys):
+        held.discard(max(keys, key=_unit_hash))
+    train = [page for page in pages if key_of(page) not in held]
+    dev = [page for page in pages if key_of(page) in held]
+    info.update(method=method, pages=len(dev),
+                sites=len({page.site or page.page_id for page in dev}))
+    return train, dev, info
+
+
+# -- training -----------------------------------------------------------------
+
+
+class _CountingPages(Sequence):
+    """The pages' blocks, advancing a progress bar as the model walks through them.
+
+    The bar counts pages; each page is handed out ``passes`` times, so it
+    moves one step every ``passes`` pages handed out, and ``on_done`` runs
+    after the last one.
+    """
+
+    def __init__(self, pages: Sequence[Sequence[Block]], bar: Progress, passes: int,
+                 on_done=None):
+        self._pages = pages
+        self._bar = bar
+        self._passes = passes
+        self._on_done = on_done
+        self._visits = 0
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def __getitem__(self, index):
+        return self._pages[index]
+
+    def __iter__(self):
+        for page in self._pages:
+            yield page
+            self._visits += 1
+            position = min(self._visits // self._passes, len(self._pages))
+            if position > self._bar.n:
+                self._bar.update(position - self._bar.n)
+            if self._visits == self._passes * len(self._pages) and self._on_done:
+                self._on_done()
+
+
+def train(pages: Sequence[LabelledPage], *, dev_pages: Sequence[LabelledPage] | None = None,
+          params: Mapping | None = None, label_map: Mapping[str, str | None] | None = None,
+          page_weights: bool = True, holdout: float = DEFAULT_HOLDOUT,
+          progress: bool = True) -> tuple[BlockClassifier, dict]:
+    """Fit a :class:`~boilerkit.model.BlockClassifier` on labelled ``pages``.
+
+    ``params`` go to the classifier (``max_iter``, ``learning_rate``, ...);
+    ``label_map`` renames labels first (see :func:`relabel`). With
+    ``page_weights`` every page gets the same total weight (see
+    :func:`balanced_weights`). Without ``dev_pages``, a ``holdout`` share of
+    the sites is held out (see :func:`split_holdout`); pass ``dev_pages=[]``
+    to train on everything.
+
+    Returns the model and the :func:`~boilerkit.evaluation.evaluate` metrics
+    on the held-out pages (no score keys if there were none), plus
+    ``"training"`` (pages, sites, blocks per label) and ``"holdout"`` (how
+    the held-out pages were chosen).
+    """
+    pages = relabel(pages, label_map)
+    if dev_pages is None:
+        train_pages, dev_pages, holdout_info = split_holdout(pages, holdout)
+    else:
+        train_pages, dev_pages = pages, relabel(dev_pages, label_map)
+        holdout_info = {"method": "given", "pages": len(dev_pages),
+                        "sites": len({page.site for page in dev_pages})}
+    train_pages = [page for page in train_pages if page.n_labelled]
+    counts = label_counts(train_pages)
+    if not train_pages:
+        raise BoilerkitError("no labelled blocks to train on")
+    if len(counts) < 2:
+        raise BoilerkitError(f"training needs at least two labels, found only {list(counts)}")
+    test_pages = sum(page.split == "test" for page in train_pages)
+    if test_pages:
+        log.warning("training on %d page(s) of split 'test'; select the training split "
+                    "to keep them for evaluation", test_pages)
+    n_blocks = sum(counts.values())
+    training_info = {
+        "pages": len(train_pages), "sites": len({page.site for page in train_pages}),
+        "labelled_blocks": n_blocks, "label_counts": counts, "page_weights": page_weights,
+    }
+    log.info("training on %s labelled blocks from %s pages of %s sites (%s)",
+             f"{n_blocks:,}", f"{len(train_pages):,}", f"{training_info['sites']:,}",
+             ", ".join(f"{label} {count:,}" for label, count in counts.items()))
+
+    model = BlockClassifier(**dict(params or {}))
+    weights = balanced_weights(train_pages) if page_weights else None
+    with Progress(len(train_pages), "computing features", unit="pages",
+                  disable=not progress) as bar:
+        def features_done() -> None:
+            bar.close()
+            log.info("fitting %s on %s blocks", type(model).__name__, f"{n_blocks:,}")
+
+        blocks = _CountingPages([page.blocks for page in train_pages], bar, _FIT_PASSES,
+                                features_done)
+        try:
+            model.fit(blocks, [page.labels for page in train_pages], sample_weight=weights)
+        except ValueError as error:  # bad parameters or data, as sklearn reports them
+            raise BoilerkitError(f"training failed: {error}") from error
+
+    metrics: dict = {}
+    if any(page.n_labelled for page in dev_pages):
+        metrics = evaluate(model, dev_pages, progress=progress)
+    elif dev_pages or (holdout_info["method"] != "given" and holdout > 0):
+        # Held-out data was asked for but has no labels (dev_pages=[] asks for none).
+        log.warning("no held-out pages with labels: the model is not evaluated")
+    metrics["training"] = training_info
+    metrics["holdout"] = holdout_info
+    return model, metrics

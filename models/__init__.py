@@ -1,0 +1,1 @@
+"""Pre-trained boilerkit models, installed as ``boilerkit.pretrained``."""

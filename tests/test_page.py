@@ -1,0 +1,213 @@
+"""Tests of boilerkit.page: the labelled page, its selections and its output formats.
+
+Pages are built straight from build_blocks output with chosen labels: no model needed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import lxml.html
+import pytest
+
+from boilerkit import LabelledBlock, Page, build_blocks, parse_html
+from boilerkit.page import FORMATS, render
+
+LABELS = ("article", "navigation", "teaser", "comment")
+
+
+def _label_of(block) -> str:
+    for element in [block.element, *block.element.iterancestors()]:
+        if element.get("data-label"):
+            return element.get("data-label")
+    return "article"
+
+
+def _page(body: str, url: str | None = None, title: str | None = None) -> Page:
+    blocks = build_blocks(parse_html(f"<html><body>{body}</body></html>"))
+    labelled = []
+    for block in blocks:
+        label = _label_of(block)
+        probabilities = {name: (0.7 if name == label else 0.1) for name in LABELS}
+        labelled.append(LabelledBlock(block, label, probabilities))
+    return Page(labelled, url=url, title=title)
+
+
+_ARTICLE = (
+    "<h1>Title here</h1><h2>Sub heading</h2>"
+    "<p>First paragraph.</p><p>Second <b>paragraph</b>.</p>"
+    "<ul><li>apple</li><li>pear</li></ul>"
+    "<p>Between lists.</p>"
+    "<ol><li>one</li><li>two</li><li>three</li></ol>"
+    "<table><tr><th>Name</th><th>Age</th></tr><tr><td>Ann</td><td>31</td></tr>"
+    "<tr><td>Bob</td><td>4</td></tr></table>"
+    "<p>The end.</p>"
+)
+
+_FULL = (
+    '<nav data-label="navigation"><ul><li><a href="/">Home</a></li><li><a href="/w">World</a></li></ul></nav>'
+    + _ARTICLE
+    + '<aside data-label="teaser"><p><a href="/r">Related story</a></p></aside>'
+    '<section data-label="comment"><p>Nice article!</p><p>I disagree.</p></section>'
+)
+
+
+# --------------------------------------------------------------------------- text
+
+def test_text_separates_paragraphs_by_blank_lines():
+    page = _page("<p>First paragraph.</p><p>Second <b>paragraph</b>.</p><div>Third.</div>")
+    assert render(page.blocks, "text") == "First paragraph.\n\nSecond paragraph.\n\nThird."
+
+
+def test_text_list_items_are_dash_lines_and_ordered_items_numbered():
+    page = _page("<p>Intro.</p><ul><li>apple</li><li>pear</li></ul><p>Middle.</p>"
+                 "<ol><li>one</li><li>two</li><li>three</li></ol>")
+    assert render(page.blocks, "text") == (
+        "Intro.\n\n- apple\n- pear\n\nMiddle.\n\n1. one\n2. two\n3. three")
+
+
+def test_text_tables_are_rows():
+    page = _page("<table><tr><th>Name</th><th>Age</th></tr><tr><td>Ann</td><td>31</td></tr></table>"
+                 "<p>After.</p>")
+    assert render(page.blocks, "text") == "Name\tAge\nAnn\t31\n\nAfter."
+
+
+def test_text_table_cell_with_pipe_is_not_escaped():
+    page = _page("<table><tr><td>a|b</td><td>c</td></tr></table>")
+    assert render(page.blocks, "text") == "a|b\tc"
+
+
+def test_page_text_selects_the_label():
+    page = _page(_FULL)
+    assert page.text("comment") == "Nice article!\n\nI disagree."
+    assert page.text("navigation") == "- Home\n- World"
+    article = page.text()
+    assert article.startswith("Title here\n\nSub heading\n\nFirst paragraph.")
+    assert article.endswith("The end.")
+    assert "Home" not in article and "Related story" not in article and "Nice article" not in article
+    both = page.text(("article", "comment"))
+    assert both == article + "\n\nNice article!\n\nI disagree."
+    assert page.text("no-such-label") == ""
+
+
+# --------------------------------------------------------------------------- markdown
+
+def test_markdown_keeps_headings_lists_and_a_pipe_table():
+    page = _page(_ARTICLE)
+    assert render(page.blocks, "markdown") == (
+        "# Title here\n\n"
+        "## Sub heading\n\n"
+        "First paragraph.\n\n"
+        "Second paragraph.\n\n"
+        "- apple\n- pear\n\n"
+        "Between lists.\n\n"
+        "1. one\n2. two\n3. three\n\n"
+        "| Name | Age |\n| --- | --- |\n| Ann | 31 |\n| Bob | 4 |\n\n"
+        "The end."
+    )
+
+
+def test_markdown_escapes_pipes_in_cells_and_pads_short_rows():
+    page = _page("<table><tr><td>a|b</td><td>c</td></tr><tr><td>d</td></tr></table>")
+    assert render(page.blocks, "markdown") == "| a\\|b | c |\n| --- | --- |\n| d |  |"
+
+
+def test_markdown_pre_and_blockquote():
+    page = _page("<pre>def f():\n    return 1</pre><blockquote>Quoted words.</blockquote>")
+    assert render(page.blocks, "markdown") == "```\ndef f():\n    return 1\n```\n\n> Quoted words."
+
+
+# --------------------------------------------------------------------------- html
+
+def test_html_output_parses_with_the_structure():
+    page = _page(_ARTICLE)
+    root = lxml.html.fragment_fromstring(render(page.blocks, "html"))
+    assert root.tag == "article"
+    assert [child.tag for child in root] == ["h1", "h2", "p", "p", "ul", "p", "ol", "table", "p"]
+    assert root.find("h1").text == "Title here"
+    assert [li.text for li in root.find("ul")] == ["apple", "pear"]
+    assert [li.text for li in root.find("ol")] == ["one", "two", "three"]
+    rows = root.findall(".//tr")
+    assert [[cell.tag for cell in row] for row in rows] == [["th", "th"], ["td", "td"], ["td", "td"]]
+    assert [[cell.text for cell in row] for row in rows] == [["Name", "Age"], ["Ann", "31"], ["Bob", "4"]]
+
+
+def test_html_output_escapes_text():
+    page = _page("<p>1 &lt; 2 &amp; &lt;script&gt;alert(1)&lt;/script&gt;</p>")
+    assert page.blocks[0].text == "1 < 2 & <script>alert(1)</script>"
+    out = render(page.blocks, "html")
+    assert "<script>" not in out
+    root = lxml.html.fragment_fromstring(out)
+    assert root.find("p").text == "1 < 2 & <script>alert(1)</script>"
+
+
+# --------------------------------------------------------------------------- json
+
+def test_json_output_parses_with_blocks():
+    page = _page(_FULL, url="https://example.org/a", title="A title")
+    data = json.loads(render(page.blocks, "json", page=page))
+    assert data["url"] == "https://example.org/a" and data["title"] == "A title"
+    assert len(data["blocks"]) == len(page)
+    assert [b["label"] for b in data["blocks"]] == page.labels
+    assert [b["text"] for b in data["blocks"]] == [b.text for b in page]
+    assert [b["xpath"] for b in data["blocks"]] == [b.xpath for b in page]
+    assert data["text"] == render(page.blocks, "text")
+
+
+def test_json_keeps_non_ascii():
+    page = _page("<p>\u65e5\u672c\u8a9e caf\u00e9</p>")
+    out = render(page.blocks, "json", page=page)
+    assert "\u65e5\u672c\u8a9e caf\u00e9" in out
+    assert json.loads(out)["blocks"][0]["text"] == "\u65e5\u672c\u8a9e caf\u00e9"
+
+
+def test_every_format_renders_an_empty_selection():
+    page = _page(_FULL)
+    for fmt in FORMATS:
+        out = render(page.blocks_with("no-such-label"), fmt, page=page)
+        assert isinstance(out, str)
+    assert render([], "text") == "" and render([], "markdown") == ""
+    assert json.loads(render([], "json"))["blocks"] == []
+
+
+def test_unknown_format_raises_value_error():
+    with pytest.raises(ValueError, match="pdf"):
+        render(_page("<p>x</p>").blocks, "pdf")
+
+
+# --------------------------------------------------------------------------- selections and dicts
+
+def test_blocks_with_one_label_or_several():
+    page = _page(_FULL)
+    assert [b.text for b in page.blocks_with("teaser")] == ["Related story"]
+    assert [b.text for b in page.blocks_with("comment")] == ["Nice article!", "I disagree."]
+    several = page.blocks_with(["teaser", "comment"])
+    assert [b.text for b in several] == ["Related story", "Nice article!", "I disagree."]
+    assert page.blocks_with({"teaser", "comment"}) == several
+    assert page.blocks_with(("navigation",)) == page.blocks_with("navigation")
+    assert page.blocks_with() == page.blocks_with("article")
+    assert sum(len(page.blocks_with(label)) for label in LABELS) == len(page)
+
+
+def test_page_container_protocol_and_labels():
+    page = _page(_FULL)
+    assert len(page) == len(page.blocks) == len(list(page))
+    assert page.labels == [b.label for b in page]
+    assert page.labels[:2] == ["navigation", "navigation"]
+    assert len(Page()) == 0 and Page().labels == [] and Page().text() == ""
+
+
+def test_labelled_block_properties_and_to_dict():
+    page = _page(_FULL, url="u", title="t")
+    block = page.blocks_with("teaser")[0]
+    assert block.text == "Related story" and block.tag == "p"
+    assert block.xpath == block.block.xpath
+    assert block.probability == pytest.approx(0.7)
+    as_dict = block.to_dict()
+    assert as_dict["label"] == "teaser" and as_dict["text"] == "Related story"
+    assert as_dict["probabilities"]["teaser"] == 0.7
+    assert as_dict["position"] == block.block.position
+    page_dict = page.to_dict()
+    assert page_dict["url"] == "u" and page_dict["title"] == "t"
+    assert len(page_dict["blocks"]) == len(page)
+    assert json.loads(json.dumps(page_dict)) == page_dict
