@@ -86,13 +86,12 @@ def targets(results) -> list[tuple[str, str, str]]:
             best = max(peers, key=lambda n: score(n) if score(n) is not None else -1, default=None)
             if best is None:
                 continue
-            if mine is not None and mine > score(best):
-                won.append(f"{s} ({mine:.3f} vs {best} {score(best):.3f})")
-            else:
-                lost.append(f"{s} ({_f(mine)} vs {best} {score(best):.3f})")
+            item = f"{s}: {_f(mine)} vs {score(best):.3f} ({best})"
+            (won if mine is not None and mine > score(best) else lost).append(item)
         status = "met" if not lost else "NOT met"
-        detail = ("behind on: " + "; ".join(lost) if lost else "") + \
-                 ((". " if lost else "") + "ahead on: " + "; ".join(won) if won else "")
+        detail = ("boilerkit vs the best peer of each set. Behind on " + "; ".join(lost) + "."
+                  if lost else "") + \
+                 ((" " if lost else "") + "Ahead on " + "; ".join(won) + "." if won else "")
         out.append(("Article F1 above every peer on every test set (trafilatura-eval included)",
                     status, detail))
     # 2. block classes
@@ -194,6 +193,14 @@ def render(results) -> str:
             + (" — **the machine was shared with other work during the run, so speed numbers "
                "are noisy; compare them only within this run**" if busy else ""))
     L.append(f"- Split: {data['split']}")
+    n_art = sum(e["pages_used"] for k, e in data["sources"].items() if k not in SNIPPET_SOURCES)
+    n_snip = sum(e["pages_used"] for k, e in data["sources"].items() if k in SNIPPET_SOURCES)
+    om = results["speed"].get("boilerkit-openmp", {}).get("pages")
+    L.append(f"- Sample sizes: article quality on every selected page ({n_art} pages with gold "
+             f"text + {n_snip} trafilatura-eval pages), for every extractor; comments on "
+             f"{_comment_pages(results)} pages; speed, pool and peak RSS on "
+             f"{results['speed_sample']['pages']} pages; tracemalloc on {_tm_pages(results)} pages"
+             + (f"; boilerkit with OpenMP threads on {om} pages" if om else ""))
     L.append(f"- Bootstrap: {results['n_bootstrap']} resamples of pages; `x ± h` is the mean and "
              "half the width of the 95% percentile interval")
     L.append(f"- Per-call timeout in the quality pass: {results['call_timeout_s']:.0f} s "
@@ -270,8 +277,14 @@ def render(results) -> str:
             per = art[n]
             empty = sum(v.get("empty", 0) for k, v in per.items() if not k.startswith("_") and k != "all")
             rows.append([_label(n), str(per["_pages"]), str(per["_failures"]), str(empty)])
-        L.append(_table(["extractor", "pages", "failures (exception/timeout)", "empty outputs"], rows))
+        L.append(_table(["extractor", "pages", "failures (exception, timeout or crash)",
+                         "empty outputs (failures included)"], rows))
         L.append("")
+        wc = results.get("worker_crashes") or {}
+        if wc:
+            L.append("Pages that killed a worker process (twice; scored as empty, and left out of "
+                     "the speed sample): " + "; ".join(f"{k}: {', '.join(v)}" for k, v in wc.items()))
+            L.append("")
 
         # trafilatura-eval
         if any(s in art[n] for n in names for s in SNIPPET_SOURCES):
@@ -368,7 +381,9 @@ def render(results) -> str:
         if bys:
             rows = [[s, str(v["n_blocks"]), ", ".join(v["labels"]), _f(v["blocks"]["macro_f1"]),
                      _f(v["chars"]["macro_f1"])] for s, v in bys.items()]
-            L.append(_table(["source", "blocks", "classes present", "macro-F1 (blocks)",
+            L.append("Per source (the classes scored are those in its truth or predictions):")
+            L.append("")
+            L.append(_table(["source", "blocks", "classes scored", "macro-F1 (blocks)",
                              "macro-F1 (chars)"], rows))
     L.append("")
 
@@ -416,6 +431,15 @@ def render(results) -> str:
                      f"{p['pages_per_s']:.1f}" if "pages_per_s" in p else "–",
                      _f(m.get("rss_peak_growth_mb"), 1), _f(m.get("tracemalloc_peak_mb"), 1),
                      str(s["failures"])])
+    if any(v and v[0] > results["machine"]["cores"] for v in (results.get("loadavg") or {}).values()):
+        L.append("> The load average exceeded the core count during this run (other work on the "
+                 "machine): the pool column, which needs every core, suffers most.")
+        L.append("")
+    om = sp.get("boilerkit-openmp", {})
+    if "pages" in om:
+        L.append(f"The `boilerkit, N OpenMP threads` row is timed on the first {om['pages']} pages "
+                 "of the sample only.")
+        L.append("")
     L.append(_table(["extractor", "pages/s", "median ms", "p95 ms", "x traf.", "x floor",
                      f"pool pages/s ({results['machine']['cores']} proc.)", "peak RSS MB",
                      "tracemalloc MB", "failures"], rows))
@@ -468,6 +492,13 @@ def render(results) -> str:
         L.append("None: every requested extractor installed, imported and ran.")
     L.append("")
     return "\n".join(L)
+
+
+def _comment_pages(results) -> str:
+    for per in (results.get("comments") or {}).values():
+        if "all" in per:
+            return str(per["all"]["pages"])
+    return "0"
 
 
 def _tm_pages(results) -> str:

@@ -66,6 +66,7 @@ SCALES = (1, 2, 4, 8)         # page repetitions for the memory-scaling fit
 TRACEMALLOC_PAGES = 60        # first pages of the speed sample traced by tracemalloc
 
 OPENMP_ROW = "boilerkit-openmp"   # speed row: boilerkit with its default OpenMP threads
+OPENMP_PAGES = 60                  # ... timed on this many pages (spin-waiting threads are slow)
 PAGES: list[BenchPage] = []   # filled before any fork, shared copy-on-write with workers
 _T0 = time.monotonic()
 
@@ -90,15 +91,28 @@ def _call(kind: str, name: str):
     return _CALLS[key]
 
 
+_PROGRESS_DIR: str | None = None      # workers note the page they are on here (by pid)
+
+
+def _mark(what: str) -> None:
+    if _PROGRESS_DIR:
+        with open(os.path.join(_PROGRESS_DIR, str(os.getpid())), "w") as fh:
+            fh.write(what)
+
+
 def _quality_task(task):
     """Worker: run one extractor on some pages and score them. Returns per-page rows."""
     kind, name, indices = task
     if kind == "blocks":
-        return kind, name, block_evaluation(quick=indices[0] if indices else None)
+        _mark(f"blocks\t{name}\t-1")
+        result = block_evaluation(quick=indices[0] if indices else None)
+        _mark("")
+        return kind, name, result
     call = _call(kind, name)
     rows = []
     for i in indices:
         page = PAGES[i]
+        _mark(f"{kind}\t{name}\t{i}")
         out, failed = call(page.input_for(adapters.INPUT[name]))
         empty = not out.strip()
         if kind == "comment":
@@ -113,13 +127,41 @@ def _quality_task(task):
             rl = M.rouge_l(out, page.article)
             rows.append((i, failed, empty, (bot.precision, bot.recall, bot.f1),
                          (rl.precision, rl.recall, rl.f1)))
+    _mark("")
     return kind, name, rows
 
 
+def _in_progress() -> set:
+    """(kind, name, page index) that the workers were on, read and cleared."""
+    found = set()
+    for entry in os.scandir(_PROGRESS_DIR):
+        try:
+            with open(entry.path) as fh:
+                text = fh.read().strip()
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        if text:
+            kind, name, i = text.split("\t")
+            found.add((kind, name, int(i)))
+    return found
+
+
 def run_quality(names: list[str], comment_names: list[str], workers: int, quick: bool,
-                with_blocks: bool) -> tuple[dict, dict, dict | None]:
-    """Run every extractor over every benchmark page in a process pool (isolated from the
-    main process; a crashed worker is replaced and its pages retried, then counted failed)."""
+                with_blocks: bool) -> tuple[dict, dict, dict | None, dict]:
+    """Run every extractor over every benchmark page in worker processes.
+
+    The main process never runs an extractor here. A worker that dies (segfault, OOM kill)
+    breaks the pool: the pages the workers were on are noted; a page that was in progress
+    at two breaks is scored as a failed, empty output for that extractor, and every
+    unfinished task is resubmitted to a new pool. Returns the article rows, comment rows,
+    block evaluation and ``{(kind, name): [page indices that crashed a worker]}``.
+    """
+    global _PROGRESS_DIR
+    import multiprocessing as mp
+    import shutil
+    import tempfile
+
     slow_first = sorted(names, key=lambda n: n not in ("goose3", "newspaper4k", "readability"))
     all_idx = list(range(len(PAGES)))
     comment_idx = [i for i, p in enumerate(PAGES) if p.comments]
@@ -132,66 +174,81 @@ def run_quality(names: list[str], comment_names: list[str], workers: int, quick:
     for name in comment_names:
         for s in range(0, len(comment_idx), TASK_PAGES):
             tasks.append(("comment", name, comment_idx[s:s + TASK_PAGES]))
-    rows: dict = {}
-    blocks = None
-    total = {}
+    total: dict = {}
     for kind, name, idx in tasks:
         total[(kind, name)] = total.get((kind, name), 0) + len(idx)
+    rows: dict = {}
     done: dict = {}
-    attempts: dict = {}
-    pending = list(tasks)
-    import multiprocessing as mp
+    blocks = None
+    strikes: dict = {}
+    crashed: dict = {}
+    breaks = 0
+
+    def record(kind, name, result):
+        rows.setdefault((kind, name), []).extend(result)
+        key = (kind, name)
+        done[key] = done.get(key, 0) + len(result)
+        if done[key] == total[key]:
+            log(f"quality: {kind} {name} done ({total[key]} pages)")
+
+    _PROGRESS_DIR = tempfile.mkdtemp(prefix="boilerkit-bench-")
     ctx = mp.get_context("fork")
-    while pending:
-        broken = False
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {pool.submit(_quality_task, t): t for t in pending}
-            pending = []
-            for fut in as_completed(futures):
-                task = futures[fut]
-                try:
-                    kind, name, result = fut.result()
-                except BrokenProcessPool:
-                    broken = True
-                    pending.append(task)
-                    continue
-                except Exception as error:               # noqa: BLE001
-                    kind, name, idx = task
+    pending = list(tasks)
+    try:
+        while pending:
+            unfinished = []
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                futures = {pool.submit(_quality_task, t): t for t in pending}
+                for fut in as_completed(futures):
+                    task = futures[fut]
+                    try:
+                        kind, name, result = fut.result()
+                    except BrokenProcessPool:
+                        unfinished.append(task)
+                        continue
+                    except Exception as error:           # noqa: BLE001
+                        kind, name, idx = task
+                        if kind == "blocks":
+                            blocks = {"available": False,
+                                      "reason": f"{type(error).__name__}: {error}"}
+                        else:
+                            record(kind, name, [(i, True, True, None, None) for i in idx])
+                        continue
                     if kind == "blocks":
-                        blocks = {"available": False, "reason": f"{type(error).__name__}: {error}"}
+                        blocks = result
+                        log("block evaluation finished")
                     else:
-                        result = [(i, True, True, None, None) for i in idx]
-                        rows.setdefault((kind, name), []).extend(result)
-                    continue
-                if kind == "blocks":
-                    blocks = result
-                    log("block evaluation finished")
-                    continue
-                rows.setdefault((kind, name), []).extend(result)
-                key = (kind, name)
-                done[key] = done.get(key, 0) + len(result)
-                if done[key] == total[key]:
-                    log(f"quality: {kind} {name} done ({total[key]} pages)")
-        if broken:
-            retry = []
-            for task in pending:
-                kind, name, idx = task
-                n = attempts[(kind, name, tuple(idx))] = attempts.get((kind, name, tuple(idx)), 0) + 1
-                if n == 1:
-                    retry.append(task)
-                elif len(idx) > 1:                          # isolate the culprit page
-                    retry.extend((kind, name, [i]) for i in idx)
-                elif kind == "blocks":
-                    blocks = {"available": False, "reason": "worker crashed"}
-                else:                                       # crashed twice on its own
-                    rows.setdefault((kind, name), []).append((idx[0], True, True, None, None))
-                    log(f"quality: {name} crashed its worker on {PAGES[idx[0]].page_id}")
-            pending = retry
-            if pending:
-                log(f"quality: a worker died; retrying {len(pending)} tasks")
+                        record(kind, name, result)
+            pending = []
+            if not unfinished:
+                break
+            breaks += 1
+            suspects = _in_progress()
+            for key in suspects:
+                strikes[key] = strikes.get(key, 0) + 1
+            give_up = breaks > 50
+            for kind, name, idx in unfinished:
+                keep = []
+                for i in idx:
+                    if give_up or strikes.get((kind, name, i), 0) >= 2:
+                        if kind == "blocks":
+                            blocks = {"available": False, "reason": "its worker process died"}
+                        else:
+                            record(kind, name, [(i, True, True, None, None)])
+                            crashed.setdefault((kind, name), []).append(i)
+                            log(f"quality: {name} killed its worker twice on {PAGES[i].page_id}")
+                    else:
+                        keep.append(i)
+                if keep:
+                    pending.append((kind, name, keep))
+            log(f"quality: a worker died (on {sorted(suspects) or 'no page'}); "
+                f"resubmitting {len(pending)} tasks")
+    finally:
+        shutil.rmtree(_PROGRESS_DIR, ignore_errors=True)
+        _PROGRESS_DIR = None
     article = {name: sorted(rows.get(("article", name), [])) for name in names}
     comment = {name: sorted(rows.get(("comment", name), [])) for name in comment_names}
-    return article, comment, blocks
+    return article, comment, blocks, crashed
 
 
 def _fill_missing_scores(row, kind: str):
@@ -604,8 +661,8 @@ def main(argv=None) -> int:
     log(f"{len(PAGES)} pages in memory ({sum(len(p.html) for p in PAGES) / 2**20:.0f} MiB)")
 
     with_blocks = "boilerkit" in available
-    article_rows, comment_rows, blocks = run_quality(available, comment_names, args.workers,
-                                                     args.quick, with_blocks)
+    article_rows, comment_rows, blocks, crashed = run_quality(
+        available, comment_names, args.workers, args.quick, with_blocks)
     if blocks is None:
         blocks = {"available": False,
                   "reason": "boilerkit model not available" if not with_blocks else "not run"}
@@ -614,8 +671,11 @@ def main(argv=None) -> int:
 
     # speed sample: fixed, seeded, over all benchmark pages
     n_speed = args.speed_pages or (30 if args.quick else SPEED_PAGES)
+    # pages that killed a worker process would kill the main process: keep them out
+    crashers = {i for idx in crashed.values() for i in idx}
+    candidates = [i for i in range(len(PAGES)) if i not in crashers]
     rng = random.Random(20240601)
-    sample = sorted(rng.sample(range(len(PAGES)), min(n_speed, len(PAGES))))
+    sample = sorted(rng.sample(candidates, min(n_speed, len(candidates))))
     sample_bytes = [len(PAGES[i].html) for i in sample]
     speed_names = available + ["lxml-parse"]
 
@@ -655,7 +715,7 @@ def main(argv=None) -> int:
             threads = os.cpu_count() or 1
             log(f"speed: boilerkit with {threads} OpenMP threads")
             with threadpool_limits(limits=threads, user_api="openmp"):
-                speed[OPENMP_ROW] = speed_of("boilerkit", sample)
+                speed[OPENMP_ROW] = speed_of("boilerkit", sample[:OPENMP_PAGES])
             speed[OPENMP_ROW]["threads"] = threads
         except Exception as error:                        # noqa: BLE001
             speed[OPENMP_ROW] = {"error": f"{type(error).__name__}: {error}"}
@@ -675,6 +735,7 @@ def main(argv=None) -> int:
                        for n in names},
         "data": data_info,
         "boilerkit_model": model_info,
+        "worker_crashes": {f"{k}:{n}": [PAGES[i].page_id for i in v] for (k, n), v in crashed.items()},
         "speed_sample": {"pages": len(sample), "median_bytes": statistics.median(sample_bytes),
                          "total_bytes": sum(sample_bytes),
                          "by_source": _count_sources(sample)},

@@ -32,6 +32,7 @@ CONTEXT_NAMES = (
     "section", "figure", "blockquote", "link", "heading", "hidden",
     "role_navigation", "role_banner", "role_contentinfo", "role_complementary",
     "role_main", "role_article", "role_search", "role_form", "role_menu", "role_dialog",
+    "comments", "related",
 )
 _FLAG = {name: 1 << bit for bit, name in enumerate(CONTEXT_NAMES)}
 _TAG_FLAGS = {
@@ -51,12 +52,29 @@ _ROLE_FLAGS = {
     "dialog": _FLAG["role_dialog"], "alertdialog": _FLAG["role_dialog"],
 }
 HIDDEN = _FLAG["hidden"]
+# Class/id tokens that mean the same as an HTML5 element or ARIA role, so that a
+# 2008 `<div id="sidebar">` and a 2024 `<aside>` set the same flag.
+_TOKEN_FLAGS = {
+    **dict.fromkeys(("nav", "navigation", "navbar", "menu", "menubar", "breadcrumb",
+                     "breadcrumbs", "pagination", "pager"), _FLAG["nav"]),
+    **dict.fromkeys(("header", "masthead", "topbar"), _FLAG["header"]),
+    **dict.fromkeys(("footer", "colophon"), _FLAG["footer"]),
+    **dict.fromkeys(("sidebar", "aside", "rail", "sidebar-widget"), _FLAG["aside"]),
+    **dict.fromkeys(("entry-content", "post-content", "article-body", "story-body",
+                     "articlebody", "post-body", "entry-body"), _FLAG["article"]),
+    **dict.fromkeys(("comment", "comments", "respond", "reply", "discussion", "disqus",
+                     "commentlist", "comment-list", "comment-respond"), _FLAG["comments"]),
+    **dict.fromkeys(("related", "recommended", "popular", "most-read", "mostread",
+                     "trending", "teaser", "promo", "more-stories"), _FLAG["related"]),
+}
 
 # Bounds that keep memory linear on pathological pages.
 MAX_ANCESTOR_TOKENS = 32
 MAX_OWN_TOKENS = 24
 MAX_INNER_TOKENS = 16
 MAX_TAG_PATH = 16
+#: How many ancestors' subtree statistics a block carries.
+ANCESTOR_LEVELS = 4
 
 _CAMEL = re.compile(r"([a-z])([A-Z])")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -83,6 +101,9 @@ class Block:
     grandparent_id: int
     image_count: int = 0
     input_count: int = 0
+    #: For the 1st to 4th ancestor of the element: characters (whitespace not counted),
+    #: link characters and blocks in that ancestor's whole subtree; zeros above the root.
+    ancestor_stats: tuple[tuple[int, int, int], ...] = ()
     element: lxml.etree._Element | None = field(default=None, repr=False)
 
     def in_context(self, name: str) -> bool:
@@ -110,13 +131,15 @@ def _tokenize(value: str) -> tuple[str, ...]:
 class _OpenBlock:
     """An open block-level element and the text collected for its current run."""
 
-    __slots__ = ("element", "depth", "context", "tokens", "ancestor_tokens", "tag_path",
-                 "parent_id", "grandparent_id", "xpath", "parts", "link_parts", "link_count",
-                 "inner_tokens", "image_count", "input_count")
+    __slots__ = ("element", "element_id", "ancestor_ids", "depth", "context", "tokens",
+                 "ancestor_tokens", "tag_path", "parent_id", "grandparent_id", "xpath", "parts",
+                 "link_parts", "link_count", "inner_tokens", "image_count", "input_count")
 
-    def __init__(self, element, xpath, depth, context, tokens, ancestor_tokens, tag_path,
-                 parent_id, grandparent_id):
+    def __init__(self, element, element_id, ancestor_ids, xpath, depth, context, tokens,
+                 ancestor_tokens, tag_path, parent_id, grandparent_id):
         self.element = element
+        self.element_id = element_id
+        self.ancestor_ids = ancestor_ids
         self.xpath = xpath
         self.depth = depth
         self.context = context
@@ -168,6 +191,11 @@ def build_blocks(root: lxml.etree._Element | None) -> list[Block]:
             if text:
                 # Whitespace-free, so that a block made only of links has density 1.
                 link_chars = len("".join("".join(open_block.link_parts).split()))
+                owner = open_block.element_id
+                subtree_chars[owner] += len(text) - text.count(" ")
+                subtree_links[owner] += link_chars
+                subtree_blocks[owner] += 1
+                block_ancestors.append(open_block.ancestor_ids)
                 blocks.append(Block(
                     text=text, xpath=open_block.xpath, tag=open_block.element.tag,
                     tag_path=open_block.tag_path, own_tokens=open_block.tokens[:MAX_OWN_TOKENS],
@@ -191,7 +219,13 @@ def build_blocks(root: lxml.etree._Element | None) -> list[Block]:
     context_stack = [0]
     tokens_stack: list[tuple[str, ...]] = [()]
     path_stack: list[tuple[str, ...]] = [()]
-    id_stack = [-1, -1, -1]
+    id_stack = [-1] * (ANCESTOR_LEVELS + 1)
+    # Per element id: characters, link characters and blocks in its subtree, summed up
+    # from the children as each element ends.
+    subtree_chars = [0]
+    subtree_links = [0]
+    subtree_blocks = [0]
+    block_ancestors: list[tuple[int, ...]] = []
     # XPath steps of the open elements, and per open element its children counted by tag.
     root_path = root.getroottree().getpath(root)
     step_stack: list[str] = [root_path.rsplit("/", 1)[0]]
@@ -228,10 +262,15 @@ def build_blocks(root: lxml.etree._Element | None) -> list[Block]:
                 child_counts.append({})
                 continue
             element_id += 1
+            subtree_chars.append(0)
+            subtree_links.append(0)
+            subtree_blocks.append(0)
             context = context_stack[-1] | _TAG_FLAGS.get(tag, 0)
             own_tokens: tuple[str, ...] = ()
             if element.attrib:
                 own_tokens = tokens_of(element)
+                for token in own_tokens:
+                    context |= _TOKEN_FLAGS.get(token, 0)
                 role = element.get("role")
                 if role:
                     context |= _ROLE_FLAGS.get(role.strip().lower(), 0)
@@ -249,8 +288,9 @@ def build_blocks(root: lxml.etree._Element | None) -> list[Block]:
                 if open_blocks:
                     flush(open_blocks[-1])
                 open_blocks.append(_OpenBlock(
-                    element, "/".join(step_stack), len(id_stack) - 3, context, own_tokens,
-                    ancestor_tokens, tag_path, id_stack[-1], id_stack[-2],
+                    element, element_id, tuple(id_stack[-1:-ANCESTOR_LEVELS - 1:-1]),
+                    "/".join(step_stack), len(id_stack) - ANCESTOR_LEVELS - 1, context,
+                    own_tokens, ancestor_tokens, tag_path, id_stack[-1], id_stack[-2],
                 ))
             elif open_blocks:
                 current = open_blocks[-1]
@@ -274,16 +314,25 @@ def build_blocks(root: lxml.etree._Element | None) -> list[Block]:
             if element.text and open_blocks:
                 add_text(element.text)
         else:
+            if tag in BLOCK_TAGS:
+                flush(open_blocks.pop())  # before the subtree totals move up to the parent
+            elif tag == "a":
+                link_depth -= 1
             context_stack.pop()
             tokens_stack.pop()
             path_stack.pop()
-            id_stack.pop()
+            ended = id_stack.pop()
+            parent = id_stack[-1]
+            if ended > 0 and parent > 0:
+                subtree_chars[parent] += subtree_chars[ended]
+                subtree_links[parent] += subtree_links[ended]
+                subtree_blocks[parent] += subtree_blocks[ended]
             step_stack.pop()
             child_counts.pop()
-            if tag in BLOCK_TAGS:
-                flush(open_blocks.pop())
-            elif tag == "a":
-                link_depth -= 1
             if element.tail and open_blocks:
                 add_text(element.tail)
+    for block, ancestors in zip(blocks, block_ancestors):
+        block.ancestor_stats = tuple(
+            (subtree_chars[i], subtree_links[i], subtree_blocks[i]) if i > 0 else (0, 0, 0)
+            for i in ancestors)
     return blocks

@@ -314,6 +314,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         params["learning_rate"] = args.learning_rate
     model, metrics = train(pages, dev_pages=dev_pages, params=params, label_map=label_map,
                            page_weights=not args.no_page_weights, holdout=args.holdout,
+                           max_per_page=_per_page_caps(args.max_per_page),
                            progress=show_progress)
     metadata = {
         "training_data": [str(path) for path in args.data],
@@ -392,6 +393,17 @@ def _add_logging_options(parser: argparse.ArgumentParser) -> None:
 def _add_model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--model", metavar="PATH",
                         help="model directory or .joblib file (default: the pre-trained model)")
+
+
+def _per_page_caps(items: list[str]) -> dict[str, int]:
+    caps = {}
+    for item in items:
+        label, _, number = item.partition("=")
+        try:
+            caps[label.strip()] = int(number)
+        except ValueError:
+            raise BoilerkitError(f"--max-per-page wants LABEL=N, got {item!r}") from None
+    return caps
 
 
 def _add_label_map_option(parser: argparse.ArgumentParser) -> None:
@@ -488,10 +500,14 @@ def build_parser() -> argparse.ArgumentParser:
                               help="share of sites held out without --dev (default: 0.15; "
                                    "0: none)")
     train_parser.add_argument("--max-iter", type=_positive_int, metavar="N",
-                              help="boosting iterations (default: the model's, 300)")
+                              help="boosting iterations (default: the model's, 100)")
     train_parser.add_argument("--learning-rate", type=_positive_float, metavar="X",
-                              help="boosting learning rate (default: the model's, 0.1)")
+                              help="boosting learning rate (default: the model's, 0.15)")
     _add_label_map_option(train_parser)
+    train_parser.add_argument("--max-per-page", metavar="LABEL=N", action="append",
+                              default=[], help="train on at most N blocks of LABEL per page, "
+                              "weighted up to stand for the rest, e.g. boilerplate=50 "
+                              "(repeatable)")
     train_parser.add_argument("--no-page-weights", action="store_true",
                               help="weigh every block the same instead of every page")
     _add_logging_options(train_parser)

@@ -107,8 +107,8 @@ def compute_metrics(y_true: Sequence[str | None], y_pred: Sequence[str],
          "chars":  {same, weighted by characters; support and confusion in characters},
          "by_source": {source: {"labels", "n_blocks", "n_chars", "blocks", "chars"}}}
 
-    Per source, only the labels occurring in that source are scored, so a
-    source without comments is not given an F1 of 0 for them.
+    Per source, only the labels occurring in that source's truth are scored, so
+    a source without comments is not given an F1 of 0 for them.
     """
     y_true = np.asarray(list(y_true), dtype=object)
     y_pred = np.asarray(list(y_pred), dtype=object)
@@ -131,7 +131,7 @@ def compute_metrics(y_true: Sequence[str | None], y_pred: Sequence[str],
     metrics["by_source"] = {}
     for source in sorted(set(sources)):
         mask = sources == source
-        present = (set(y_true[mask]) | set(y_pred[mask])) - {PARTIAL_LABEL}
+        present = set(y_true[mask]) - {PARTIAL_LABEL}  # a source is scored on its own labels
         metrics["by_source"][source] = _both_views(
             y_true[mask], y_pred[mask], chars[mask], [label for label in labels if label in present])
     return metrics

@@ -23,10 +23,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction import FeatureHasher
 
-from .blocks import CONTEXT_NAMES, Block
+from .blocks import ANCESTOR_LEVELS, CONTEXT_NAMES, Block
 
 #: Bump when the meaning or order of feature columns changes; saved models record it.
-FEATURE_SCHEMA_VERSION = 1
+FEATURE_SCHEMA_VERSION = 3
 
 _TAG_GROUPS = {
     "p": "p", "div": "div", "li": "li", "dd": "li", "dt": "li", "td": "td", "th": "td",
@@ -55,13 +55,17 @@ _BASE_NAMES = (
     "log_chars", "log_words", "link_density", "text_density", "log_links", "punctuation_ratio",
     "digit_ratio", "sentence_end", "mean_word_length", "relative_position",
     "relative_char_position", "depth", "relative_depth", "char_share", "log_images",
-    "log_inputs", "offset_from_longest", "log_page_blocks", "log_page_chars",
-    "parent_log_chars", "parent_link_density", "parent_log_blocks", "parent_mean_log_chars",
-    "grandparent_log_chars", "grandparent_link_density", "grandparent_log_blocks",
-    "grandparent_mean_log_chars", "link_only",
+    "log_inputs", "offset_from_longest", "log_page_blocks", "log_page_chars", "link_only",
 )
+_ANCESTOR_NAMES = tuple(f"ancestor{level}_{name}" for level in range(1, ANCESTOR_LEVELS + 1)
+                        for name in ("log_chars", "link_density", "log_blocks", "char_share"))
+_WINDOWS = (3, 10)
+_WINDOW_NAMES = tuple(f"window{size}_{name}" for size in _WINDOWS
+                      for name in ("log_chars", "link_density", "sentence_end"))
 FEATURE_NAMES: tuple[str, ...] = (
     _BASE_NAMES
+    + _ANCESTOR_NAMES
+    + _WINDOW_NAMES
     + tuple(f"tag_{name}" for name in TAG_GROUP_NAMES)
     + tuple(f"in_{name}" for name in CONTEXT_NAMES)
     + tuple(f"{name}@{offset:+d}" for offset in _NEIGHBOUR_OFFSETS for name in _SHALLOW_NAMES)
@@ -69,20 +73,13 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 
 
-def _group_stats(group_ids: np.ndarray, chars: np.ndarray, link_chars: np.ndarray,
-                 log_chars: np.ndarray) -> tuple[np.ndarray, ...]:
-    # chars here are whitespace-free, like link_chars.
-    """Per block: log total chars, link density, log block count and mean log chars of its group."""
-    _, inverse, counts = np.unique(group_ids, return_inverse=True, return_counts=True)
-    total_chars = np.bincount(inverse, weights=chars)
-    total_links = np.bincount(inverse, weights=link_chars)
-    total_log_chars = np.bincount(inverse, weights=log_chars)
-    return (
-        np.log1p(total_chars)[inverse],
-        (total_links / np.maximum(total_chars, 1))[inverse],
-        np.log1p(counts)[inverse],
-        (total_log_chars / counts)[inverse],
-    )
+def _window_means(values: np.ndarray, size: int) -> np.ndarray:
+    """Mean of ``values`` over the ``size`` blocks before and after each block (and itself)."""
+    padded = np.concatenate([[0.0], np.cumsum(values)])
+    index = np.arange(len(values))
+    low = np.maximum(index - size, 0)
+    high = np.minimum(index + size + 1, len(values))
+    return (padded[high] - padded[low]) / (high - low)
 
 
 def page_feature_matrix(blocks: Sequence[Block]) -> np.ndarray:
@@ -110,7 +107,9 @@ def page_feature_matrix(blocks: Sequence[Block]) -> np.ndarray:
     tags = np.fromiter((_TAG_INDEX[_TAG_GROUPS.get(b.tag, "other")] for b in blocks),
                        dtype=np.int64, count=n)
     parent_ids = np.fromiter((b.parent_id for b in blocks), dtype=np.int64, count=n)
-    grandparent_ids = np.fromiter((b.grandparent_id for b in blocks), dtype=np.int64, count=n)
+    # (n, levels, 3): characters, link characters and blocks under each ancestor.
+    ancestors = np.asarray([b.ancestor_stats for b in blocks], dtype=np.float64).reshape(
+        n, ANCESTOR_LEVELS, 3)
 
     log_chars = np.log1p(chars)
     # Link text is counted without whitespace (see Block.link_text_length).
@@ -129,10 +128,16 @@ def page_feature_matrix(blocks: Sequence[Block]) -> np.ndarray:
         depth, depth / max(depth.max(), 1), chars / max(total_chars, 1), np.log1p(images),
         np.log1p(inputs), (index - float(np.argmax(chars))) / n,
         np.full(n, np.log1p(n)), np.full(n, np.log1p(total_chars)),
-        *_group_stats(parent_ids, visible_chars, link_chars, log_chars),
-        *_group_stats(grandparent_ids, visible_chars, link_chars, log_chars),
         (link_density > 0.99).astype(np.float64),
     ]
+    total_visible = max(visible_chars.sum(), 1.0)
+    for level in range(ANCESTOR_LEVELS):
+        subtree_chars, subtree_links, subtree_blocks = ancestors[:, level].T
+        columns += [np.log1p(subtree_chars), subtree_links / np.maximum(subtree_chars, 1),
+                    np.log1p(subtree_blocks), subtree_chars / total_visible]
+    for size in _WINDOWS:
+        columns += [_window_means(log_chars, size), _window_means(link_density, size),
+                    _window_means(sentence_end, size)]
     base = np.column_stack(columns)
     tag_onehot = np.zeros((n, len(TAG_GROUP_NAMES)))
     tag_onehot[np.arange(n), tags] = 1.0

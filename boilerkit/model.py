@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import ThreadpoolController
 
 from .blocks import Block
 from .features import NumericFeatures, TokenFeatures
@@ -29,6 +30,16 @@ DEFAULT_LABELS = ("article", "navigation", "teaser", "comment")
 PARTIAL_LABEL = "boilerplate"
 
 Pages = Sequence[Sequence[Block]]
+
+# Below this many blocks, prediction runs on one thread (see predict_proba).
+_PARALLEL_MIN_BLOCKS = 20_000
+
+
+def _balanced(labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``weights`` rescaled so that every label has the same total weight."""
+    classes, inverse = np.unique(labels, return_inverse=True)
+    totals = np.bincount(inverse, weights=weights)
+    return weights * (weights.sum() / (len(classes) * totals))[inverse]
 
 
 class TwoStageClassifier(ClassifierMixin, BaseEstimator):
@@ -42,10 +53,11 @@ class TwoStageClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, estimator=None, primary_label: str = "article",
-                 partial_label: str = PARTIAL_LABEL):
+                 partial_label: str = PARTIAL_LABEL, balance_second_stage: bool = True):
         self.estimator = estimator
         self.primary_label = primary_label
         self.partial_label = partial_label
+        self.balance_second_stage = balance_second_stage
 
     def fit(self, X, y, sample_weight=None) -> "TwoStageClassifier":
         y = np.asarray(y)
@@ -65,7 +77,12 @@ class TwoStageClassifier(ClassifierMixin, BaseEstimator):
         self.stages_ = [first]
         self.classes_ = np.asarray([self.primary_label, self.partial_label], dtype=object)
         if precise.any():
-            second = clone(prototype).fit(X[precise], y[precise], sample_weight=weights[precise])
+            second_weights = weights[precise]
+            if self.balance_second_stage:
+                # Sources that label only some classes (comments, say) skew the priors of
+                # the second stage; give each class the same total weight.
+                second_weights = _balanced(y[precise], second_weights)
+            second = clone(prototype).fit(X[precise], y[precise], sample_weight=second_weights)
             self.stages_.append(second)
             self.classes_ = np.concatenate([[self.primary_label], second.classes_]).astype(object)
         return self
@@ -95,8 +112,8 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     (see :class:`TwoStageClassifier`).
     """
 
-    def __init__(self, n_hashed_features: int = 256, max_iter: int = 300,
-                 learning_rate: float = 0.1, max_leaf_nodes: int = 31,
+    def __init__(self, n_hashed_features: int = 256, max_iter: int = 100,
+                 learning_rate: float = 0.15, max_leaf_nodes: int = 31,
                  min_samples_leaf: int = 40, l2_regularization: float = 1.0,
                  class_weight: str | dict | None = None, random_state: int = 0):
         self.n_hashed_features = n_hashed_features
@@ -155,10 +172,29 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, pages: Pages) -> list[np.ndarray]:
         """Per page, an ``(n_blocks, n_classes)`` array; columns follow :attr:`classes_`."""
         check_is_fitted(self, "pipeline_")
-        if sum(len(page) for page in pages) == 0:
+        n_blocks = sum(len(page) for page in pages)
+        if n_blocks == 0:
             return [np.zeros((0, len(self.classes_))) for _ in pages]
-        probabilities = self.pipeline_.predict_proba(pages)
+        if n_blocks >= _PARALLEL_MIN_BLOCKS:
+            probabilities = self.pipeline_.predict_proba(pages)
+        else:
+            # Starting OpenMP threads for every tree costs more than a small page's whole
+            # prediction, and is far worse when the cores are busy.
+            with self._thread_controller().limit(limits=1, user_api="openmp"):
+                probabilities = self.pipeline_.predict_proba(pages)
         return self._split_by_page(pages, probabilities)
+
+    def _thread_controller(self) -> ThreadpoolController:
+        # Made once per model: inspecting the loaded thread pools takes milliseconds.
+        controller = self.__dict__.get("_threadpool_controller")
+        if controller is None:
+            controller = self.__dict__["_threadpool_controller"] = ThreadpoolController()
+        return controller
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_threadpool_controller", None)
+        return state
 
     def predict(self, pages: Pages) -> list[np.ndarray]:
         """Per page, an array with the most probable label of each block."""

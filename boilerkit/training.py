@@ -335,6 +335,34 @@ def balanced_weights(pages: Sequence[LabelledPage]) -> list[np.ndarray]:
     ]
 
 
+def subsample_per_page(pages: Sequence[LabelledPage], weights: list[np.ndarray] | None,
+                       caps: Mapping[str, int]) -> tuple[list[LabelledPage], list[np.ndarray]]:
+    """Keep at most ``caps[label]`` blocks of a label per page, to cut training time.
+
+    The kept blocks carry the weight of the dropped ones, so each page keeps
+    its balance of labels. The choice is random but fixed by the page id.
+    """
+    weights = weights or [np.asarray([1.0 if label is not None else 0.0 for label in page.labels])
+                          for page in pages]
+    out_pages, out_weights = [], []
+    for page, page_weights in zip(pages, weights):
+        labels = list(page.labels)
+        page_weights = page_weights.copy()
+        rng = np.random.default_rng(int(_unit_hash(page.page_id) * 2**32))
+        for label, cap in caps.items():
+            where = np.flatnonzero(np.asarray([x == label for x in labels], dtype=bool))
+            if len(where) > cap:
+                dropped = rng.choice(where, len(where) - cap, replace=False)
+                kept = np.setdiff1d(where, dropped)
+                page_weights[kept] *= len(where) / cap
+                page_weights[dropped] = 0.0
+                for i in dropped:
+                    labels[i] = None
+        out_pages.append(dataclasses.replace(page, labels=labels))
+        out_weights.append(page_weights)
+    return out_pages, out_weights
+
+
 def _unit_hash(key: str) -> float:
     """A stable pseudo-random number in [0, 1) for ``key`` (not Python's salted ``hash``)."""
     digest = hashlib.sha1(key.encode("utf-8")).digest()
@@ -415,6 +443,7 @@ class _CountingPages(Sequence):
 def train(pages: Sequence[LabelledPage], *, dev_pages: Sequence[LabelledPage] | None = None,
           params: Mapping | None = None, label_map: Mapping[str, str | None] | None = None,
           page_weights: bool = True, holdout: float = DEFAULT_HOLDOUT,
+          max_per_page: Mapping[str, int] | None = None,
           progress: bool = True) -> tuple[BlockClassifier, dict]:
     """Fit a :class:`~boilerkit.model.BlockClassifier` on labelled ``pages``.
 
@@ -423,7 +452,8 @@ def train(pages: Sequence[LabelledPage], *, dev_pages: Sequence[LabelledPage] | 
     ``page_weights`` every page gets the same total weight (see
     :func:`balanced_weights`). Without ``dev_pages``, a ``holdout`` share of
     the sites is held out (see :func:`split_holdout`); pass ``dev_pages=[]``
-    to train on everything.
+    to train on everything. ``max_per_page`` caps the blocks of a label per
+    page (see :func:`subsample_per_page`).
 
     Returns the model and the :func:`~boilerkit.evaluation.evaluate` metrics
     on the held-out pages (no score keys if there were none), plus
@@ -458,6 +488,9 @@ def train(pages: Sequence[LabelledPage], *, dev_pages: Sequence[LabelledPage] | 
 
     model = BlockClassifier(**dict(params or {}))
     weights = balanced_weights(train_pages) if page_weights else None
+    if max_per_page:
+        train_pages, weights = subsample_per_page(train_pages, weights, max_per_page)
+        training_info["max_per_page"] = dict(max_per_page)
     with Progress(len(train_pages), "computing features", unit="pages",
                   disable=not progress) as bar:
         def features_done() -> None:

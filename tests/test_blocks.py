@@ -126,8 +126,23 @@ def test_image_and_input_counts():
 def test_context_flags(html, flag):
     (block,) = _blocks(html)
     assert block.in_context(flag)
+    # role="navigation" also reads as the class token "navigation", which sets "nav".
+    expected_others = ["nav"] if flag == "role_navigation" else []
     others = [name for name in CONTEXT_NAMES if name != flag and block.in_context(name)]
-    assert others == []
+    assert others == expected_others
+
+
+@pytest.mark.parametrize("html, flag", [
+    ('<div id="sidebar"><p>x</p></div>', "aside"),
+    ('<div class="site-footer"><p>x</p></div>', "footer"),
+    ('<ul class="main-menu"><li>x</li></ul>', "nav"),
+    ('<div id="comments"><p>x</p></div>', "comments"),
+    ('<div class="related-posts"><p>x</p></div>', "related"),
+    ('<div class="entry-content"><p>x</p></div>', "article"),
+])
+def test_class_tokens_set_the_same_flags_as_html5_elements(html, flag):
+    (block,) = _blocks(html)
+    assert block.in_context(flag)
 
 
 def test_plain_paragraph_has_no_context():
