@@ -381,7 +381,8 @@ def render(results) -> str:
         if bys:
             rows = [[s, str(v["n_blocks"]), ", ".join(v["labels"]), _f(v["blocks"]["macro_f1"]),
                      _f(v["chars"]["macro_f1"])] for s, v in bys.items()]
-            L.append("Per source (the classes scored are those in its truth or predictions):")
+            L.append("Per source, as `evaluate` reports it (each source is scored on the "
+                     "classes its gold has):")
             L.append("")
             L.append(_table(["source", "blocks", "classes scored", "macro-F1 (blocks)",
                              "macro-F1 (chars)"], rows))
