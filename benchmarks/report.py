@@ -530,6 +530,26 @@ def _metric_table(results, names, sets, key) -> str:
 # --------------------------------------------------------------------------- plot
 
 
+def _place_labels(fig, ax, labels) -> None:
+    """Name each point, trying a few offsets so that no two names overlap."""
+    offsets = [(7, 5, "left"), (7, -14, "left"), (-7, 5, "right"), (-7, -14, "right"),
+               (7, 16, "left"), (7, -25, "left"), (-7, 16, "right"), (-7, -25, "right")]
+    placed = []
+    # boilerkit first, so that it gets the best spot
+    for n, x, y in sorted(labels, key=lambda t: t[0] != "boilerkit"):
+        for dx, dy, ha in offsets:
+            ann = ax.annotate(n, (x, y), textcoords="offset points", xytext=(dx, dy), ha=ha,
+                              fontsize=9, fontweight="bold" if n == "boilerkit" else "normal")
+            fig.canvas.draw()
+            box = ann.get_window_extent().expanded(1.05, 1.15)
+            if not any(box.overlaps(other) for other in placed):
+                placed.append(box)
+                break
+            ann.remove()
+        else:
+            ax.annotate(n, (x, y), textcoords="offset points", xytext=(7, 5), fontsize=9)
+
+
 def write_plot(results, path) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -537,7 +557,7 @@ def write_plot(results, path) -> None:
 
     art, sp = results["article"], results["speed"]
     fig, ax = plt.subplots(figsize=(10, 6.5), dpi=120)
-    lows = []
+    lows, labels = [], []
     points = []
     for n in _names(results):
         e = art.get(n, {}).get("all")
@@ -546,7 +566,7 @@ def write_plot(results, path) -> None:
             continue
         points.append((s["pages_per_s"], n))
     points.sort()
-    for k, (_, n) in enumerate(points):
+    for _, n in points:
         e = art[n]["all"]
         s = sp[n]
         mean, lo, hi = e["tok_f1"]
@@ -561,8 +581,7 @@ def write_plot(results, path) -> None:
             style = dict(color="#1f77b4", marker="o", markersize=8)
         ax.errorbar([x], [mean], yerr=[[mean - lo], [hi - mean]], capsize=3, linestyle="none", **style)
         lows.append(lo)
-        ax.annotate(n, (x, mean), textcoords="offset points", xytext=(7, 7 if k % 2 else -13),
-                    fontsize=9, fontweight="bold" if n == "boilerkit" else "normal")
+        labels.append((n, x, mean))
     floor = sp.get("lxml-parse", {}).get("pages_per_s")
     if floor:
         ax.axvline(floor, color="#2ca02c", linestyle="--", linewidth=1)
@@ -571,6 +590,7 @@ def write_plot(results, path) -> None:
                     va="top")
     ax.set_xscale("log")
     ax.set_ylim(max(0.0, min(lows, default=0.0) - 0.05), 1.0)
+    _place_labels(fig, ax, labels)
     ax.set_xlabel("pages per second (one process, log scale)")
     ax.set_ylabel("article F1 (bag of tokens, mean over test pages)")
     n_pages = next((art[n]["all"]["pages"] for n in art if "all" in art[n]), "?")
