@@ -92,3 +92,18 @@ def test_cli_extract_on_the_example():
     assert result.returncode == 0, result.stderr
     assert SEED_PARAGRAPH_STARTS[0] in result.stdout
     assert "Leave a Reply" not in result.stdout
+
+
+def _extract_length(_: int) -> int:
+    return len(boilerkit.extract(EXAMPLE.read_bytes()))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_extract_works_in_workers_forked_after_the_parent_used_the_model():
+    """libgomp hangs in a forked child once the parent ran an OpenMP thread pool."""
+    import multiprocessing
+
+    expected = _extract_length(0)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        result = pool.map_async(_extract_length, range(4))
+        assert result.get(timeout=120) == [expected] * 4
