@@ -8,7 +8,7 @@ import lxml.etree
 import numpy as np
 
 from .blocks import build_blocks
-from .page import LabelledBlock, Page, render
+from .page import FORMATS, LabelledBlock, Page, render
 from .parse import DEFAULT_MAX_BYTES, parse_html
 from .persistence import default_model
 
@@ -18,7 +18,7 @@ HtmlInput = str | bytes | lxml.etree._Element | lxml.etree._ElementTree
 def _title(root) -> str | None:
     if root is None:
         return None
-    found = root.find(".//title")
+    found = root.find("head/title")
     if found is None or not found.text:
         return None
     return " ".join(found.text.split()) or None
@@ -59,5 +59,7 @@ def extract(html: HtmlInput, url: str | None = None, *, format: str = "text",
     Ask for ``label="comment"`` to get the comments, ``label="teaser"`` for
     teasers, or several labels at once, e.g. ``label=("article", "comment")``.
     """
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     page = classify(html, url, model=model, content_type=content_type, max_bytes=max_bytes)
     return render(page.blocks_with(label), format, page=page)

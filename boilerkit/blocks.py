@@ -274,16 +274,17 @@ def build_blocks(root: lxml.etree._Element | None) -> list[Block]:
                 role = element.get("role")
                 if role:
                     context |= _ROLE_FLAGS.get(role.strip().lower(), 0)
-                style = element.get("style")
+                style = (element.get("style") or "").replace(" ", "").lower()
                 if (element.get("hidden") is not None
                         or element.get("aria-hidden") == "true"
-                        or (style and ("display:none" in style.replace(" ", "").lower()
-                                       or "visibility:hidden" in style.replace(" ", "").lower()))):
+                        or "display:none" in style or "visibility:hidden" in style):
                     context |= HIDDEN
             ancestor_tokens = tokens_stack[-1]
             tag_path = (path_stack[-1] + (tag,))[-MAX_TAG_PATH:]
             step_stack.append(step)
             child_counts.append({})
+            if tag == "a":
+                link_depth += 1  # also outside blocks, to match the decrement at its end
             if tag in BLOCK_TAGS:
                 if open_blocks:
                     flush(open_blocks[-1])
@@ -295,7 +296,6 @@ def build_blocks(root: lxml.etree._Element | None) -> list[Block]:
             elif open_blocks:
                 current = open_blocks[-1]
                 if tag == "a":
-                    link_depth += 1
                     current.link_count += 1
                 elif tag == "img":
                     current.image_count += 1

@@ -29,7 +29,6 @@ from .progress import Progress
 if TYPE_CHECKING:
     from .training import LabelledPage
 
-_VIEWS = (("blocks", "blocks"), ("chars", "characters"))
 
 
 def label_order(labels: Iterable[str]) -> list[str]:

@@ -85,7 +85,12 @@ class Page:
 def _list_prefix(block: Block) -> str:
     parent = block.element.getparent() if block.element is not None else None
     if parent is not None and parent.tag == "ol":
-        return f"{parent.index(block.element) + 1}. "
+        try:
+            start = int(parent.get("start", "1"))
+        except ValueError:
+            start = 1
+        earlier = sum(1 for _ in block.element.itersiblings("li", preceding=True))
+        return f"{start + earlier}. "
     return "- "
 
 
@@ -208,6 +213,9 @@ def _render_html(blocks: Sequence[Block]) -> str:
             out.append(f"<li>{text}</li>")
         elif block.tag in _HEADING_LEVELS:
             out.append(f"<{block.tag}>{text}</{block.tag}>")
+        elif block.tag == "pre" and block.element is not None:
+            code = "".join(block.element.itertext()).strip("\n")
+            out.append(f"<pre>{html_escape.escape(code)}</pre>")
         elif block.tag in ("pre", "blockquote"):
             out.append(f"<{block.tag}>{text}</{block.tag}>")
         else:

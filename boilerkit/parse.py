@@ -1,7 +1,7 @@
 """Step 1: turn ``str``/``bytes``/lxml input into an lxml element tree.
 
-Encoding of ``bytes`` is decided in this order: the charset of an HTTP
-``Content-Type`` hint, a byte-order mark, a ``<meta charset>`` (or
+Encoding of ``bytes`` is decided in this order: a byte-order mark, the
+charset of an HTTP ``Content-Type`` hint, a ``<meta charset>`` (or
 ``http-equiv``) declaration in the first 4 KiB, then detection (strict UTF-8
 first, then charset-normalizer). A declared encoding that cannot decode the
 bytes is treated as a lie and detection takes over.
@@ -16,7 +16,8 @@ import lxml.etree
 
 from .errors import InputError, PageTooLargeError
 
-#: Pages above this many bytes are rejected unless ``max_bytes`` says otherwise.
+#: Pages above this many bytes (characters, for ``str`` input) are rejected unless
+#: ``max_bytes`` says otherwise.
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 _CHARSET_IN_CONTENT_TYPE = re.compile(rb"charset\s*=\s*[\"']?([A-Za-z0-9._:\-]+)", re.I)
@@ -80,14 +81,14 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
     strictly, the best guess is used with replacement characters.
     """
     candidates: list[str] = []
-    if content_type:
-        match = _CHARSET_IN_CONTENT_TYPE.search(content_type.encode("latin-1", "ignore"))
-        if match:
-            candidates.append(_normalise_encoding(match.group(1)) or "")
-    for bom, name in _BOMS:
+    for bom, name in _BOMS:  # a byte-order mark wins over any declaration (WHATWG)
         if data.startswith(bom):
             candidates.append(name)
             break
+    if content_type and not candidates:
+        match = _CHARSET_IN_CONTENT_TYPE.search(content_type.encode("latin-1", "ignore"))
+        if match:
+            candidates.append(_normalise_encoding(match.group(1)) or "")
     match = _META_CHARSET.search(data[:4096])
     if match:
         declared = _normalise_encoding(match.group(1)) or ""

@@ -260,3 +260,10 @@ def test_wide_page_blocks_and_xpaths_are_right_at_moderate_size():
     blocks = _blocks("<p>x</p>" * n)
     assert len(blocks) == n
     assert blocks[-1].xpath == f"/html/body[1]/p[{n}]"
+
+
+def test_a_link_outside_any_block_does_not_leak_link_text_into_later_blocks():
+    fragment = lxml.html.fragment_fromstring(
+        '<span><a href="#">x</a><div>plain text, no link</div></span>')
+    (block,) = [b for b in build_blocks(fragment) if b.text.startswith("plain")]
+    assert block.link_text_length == 0 and block.link_count == 0

@@ -211,3 +211,17 @@ def test_labelled_block_properties_and_to_dict():
     assert page_dict["url"] == "u" and page_dict["title"] == "t"
     assert len(page_dict["blocks"]) == len(page)
     assert json.loads(json.dumps(page_dict)) == page_dict
+
+
+def test_ordered_lists_honour_start_and_pre_keeps_its_lines_in_html():
+    page = _page('<ol start="4"><li>four</li><li>five</li></ol><pre>line one\n  line two</pre>')
+    text = page.text()
+    assert "4. four\n5. five" in text
+    assert "<pre>line one\n  line two</pre>" in render(page.blocks_with("article"), "html")
+
+
+def test_extract_rejects_an_unknown_format_before_classifying():
+    import boilerkit
+
+    with pytest.raises(ValueError, match="unknown format"):
+        boilerkit.extract("<p>x</p>", format="pdf", model=object())

@@ -224,3 +224,9 @@ def test_non_html_types_raise_input_error():
     for value in (None, 42, 3.5, ["<p>x</p>"]):
         with pytest.raises(InputError):
             parse_html(value)
+
+
+def test_byte_order_mark_wins_over_the_content_type_header():
+    data = codecs.BOM_UTF8 + "<html><body><p>café</p></body></html>".encode("utf-8")
+    root = parse_html(data, content_type="text/html; charset=iso-8859-1")
+    assert "".join(root.itertext()).strip() == "café"

@@ -36,7 +36,6 @@ CORPUS_ENV = "BOILERKIT_CORPUS"
 #: Sources whose pages may be trained on; the others are for evaluation only.
 TRAINING_SOURCES = ("l3s-gn1", "kreuzer", "dragnet", "cleaneval", "cleanportaleval", "canola",
                     "big9-chaos")
-EVALUATION_SOURCES = ("readability", "trafilatura-eval")
 SPLIT_SHARES = (("train", 70), ("dev", 10), ("test", 20))
 
 
