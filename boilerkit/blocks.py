@@ -98,7 +98,6 @@ class Block:
     depth: int
     context: int
     parent_id: int
-    grandparent_id: int
     image_count: int = 0
     input_count: int = 0
     #: For the 1st to 4th ancestor of the element: characters (whitespace not counted),
@@ -132,11 +131,11 @@ class _OpenBlock:
     """An open block-level element and the text collected for its current run."""
 
     __slots__ = ("element", "element_id", "ancestor_ids", "depth", "context", "tokens",
-                 "ancestor_tokens", "tag_path", "parent_id", "grandparent_id", "xpath", "parts",
+                 "ancestor_tokens", "tag_path", "parent_id", "xpath", "parts",
                  "link_parts", "link_count", "inner_tokens", "image_count", "input_count")
 
     def __init__(self, element, element_id, ancestor_ids, xpath, depth, context, tokens,
-                 ancestor_tokens, tag_path, parent_id, grandparent_id):
+                 ancestor_tokens, tag_path, parent_id):
         self.element = element
         self.element_id = element_id
         self.ancestor_ids = ancestor_ids
@@ -147,7 +146,6 @@ class _OpenBlock:
         self.ancestor_tokens = ancestor_tokens
         self.tag_path = tag_path
         self.parent_id = parent_id
-        self.grandparent_id = grandparent_id
         self._reset()
 
     def _reset(self) -> None:
@@ -172,18 +170,25 @@ def build_blocks(root: lxml.etree._Element | None) -> list[Block]:
     if root is None:
         return []
     blocks: list[Block] = []
-    token_cache: dict[str, tuple[str, ...]] = {}
+    token_cache: dict[str, tuple[tuple[str, ...], int]] = {}
 
-    def tokens_of(element) -> tuple[str, ...]:
+    def tokens_of(element) -> tuple[tuple[str, ...], int]:
+        """The element's class/id/role/itemprop tokens and the context flags they imply."""
         found: tuple[str, ...] = ()
+        flags = 0
         for name in _TOKEN_ATTRIBUTES:
             value = element.get(name)
             if value:
                 cached = token_cache.get(value)
                 if cached is None:
-                    cached = token_cache[value] = _tokenize(value)
-                found += cached
-        return found
+                    tokens = _tokenize(value)
+                    implied = 0
+                    for token in tokens:
+                        implied |= _TOKEN_FLAGS.get(token, 0)
+                    cached = token_cache[value] = (tokens, implied)
+                found += cached[0]
+                flags |= cached[1]
+        return found, flags
 
     def flush(open_block: _OpenBlock) -> None:
         if open_block.parts:
@@ -203,7 +208,7 @@ def build_blocks(root: lxml.etree._Element | None) -> list[Block]:
                     inner_tokens=tuple(open_block.inner_tokens[:MAX_INNER_TOKENS]),
                     link_text_length=link_chars, link_count=open_block.link_count,
                     position=len(blocks), depth=open_block.depth, context=open_block.context,
-                    parent_id=open_block.parent_id, grandparent_id=open_block.grandparent_id,
+                    parent_id=open_block.parent_id,
                     image_count=open_block.image_count, input_count=open_block.input_count,
                     element=open_block.element,
                 ))
@@ -268,9 +273,8 @@ def build_blocks(root: lxml.etree._Element | None) -> list[Block]:
             context = context_stack[-1] | _TAG_FLAGS.get(tag, 0)
             own_tokens: tuple[str, ...] = ()
             if element.attrib:
-                own_tokens = tokens_of(element)
-                for token in own_tokens:
-                    context |= _TOKEN_FLAGS.get(token, 0)
+                own_tokens, implied = tokens_of(element)
+                context |= implied
                 role = element.get("role")
                 if role:
                     context |= _ROLE_FLAGS.get(role.strip().lower(), 0)
@@ -291,7 +295,7 @@ def build_blocks(root: lxml.etree._Element | None) -> list[Block]:
                 open_blocks.append(_OpenBlock(
                     element, element_id, tuple(id_stack[-1:-ANCESTOR_LEVELS - 1:-1]),
                     "/".join(step_stack), len(id_stack) - ANCESTOR_LEVELS - 1, context,
-                    own_tokens, ancestor_tokens, tag_path, id_stack[-1], id_stack[-2],
+                    own_tokens, ancestor_tokens, tag_path, id_stack[-1],
                 ))
             elif open_blocks:
                 current = open_blocks[-1]

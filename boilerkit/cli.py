@@ -314,7 +314,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         params["learning_rate"] = args.learning_rate
     model, metrics = train(pages, dev_pages=dev_pages, params=params, label_map=label_map,
                            page_weights=not args.no_page_weights, holdout=args.holdout,
-                           max_per_page=_per_page_caps(args.max_per_page),
+                           max_per_page=dict(args.max_per_page),
                            progress=show_progress)
     metadata = {
         "training_data": [str(path) for path in args.data],
@@ -395,15 +395,12 @@ def _add_model_option(parser: argparse.ArgumentParser) -> None:
                         help="model directory or .joblib file (default: the pre-trained model)")
 
 
-def _per_page_caps(items: list[str]) -> dict[str, int]:
-    caps = {}
-    for item in items:
-        label, _, number = item.partition("=")
-        try:
-            caps[label.strip()] = int(number)
-        except ValueError:
-            raise BoilerkitError(f"--max-per-page wants LABEL=N, got {item!r}") from None
-    return caps
+def _per_page_cap(text: str) -> tuple[str, int]:
+    """``"boilerplate=50"`` -> ``("boilerplate", 50)``."""
+    label, sep, number = text.partition("=")
+    if not sep or not label.strip() or not number.strip().isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"expected LABEL=N with N >= 1, got {text!r}")
+    return label.strip().lower(), int(number)
 
 
 def _add_label_map_option(parser: argparse.ArgumentParser) -> None:
@@ -505,7 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
                               help="boosting learning rate (default: the model's, 0.15)")
     _add_label_map_option(train_parser)
     train_parser.add_argument("--max-per-page", metavar="LABEL=N", action="append",
-                              default=[], help="train on at most N blocks of LABEL per page, "
+                              type=_per_page_cap, default=[], help="train on at most N blocks of LABEL per page, "
                               "weighted up to stand for the rest, e.g. boilerplate=50 "
                               "(repeatable)")
     train_parser.add_argument("--no-page-weights", action="store_true",

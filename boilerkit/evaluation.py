@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from .training import LabelledPage
 
 
-
 def label_order(labels: Iterable[str]) -> list[str]:
     """The report order: :data:`~boilerkit.model.DEFAULT_LABELS` first, then the others sorted."""
     present = {str(label) for label in labels if label is not None}

@@ -490,12 +490,16 @@ def train(pages: Sequence[LabelledPage], *, dev_pages: Sequence[LabelledPage] | 
     weights = balanced_weights(train_pages) if page_weights else None
     if max_per_page:
         train_pages, weights = subsample_per_page(train_pages, weights, max_per_page)
+        n_fitted = sum(page.n_labelled for page in train_pages)
         training_info["max_per_page"] = dict(max_per_page)
+        training_info["blocks_after_max_per_page"] = n_fitted
+    else:
+        n_fitted = n_blocks
     with Progress(len(train_pages), "computing features", unit="pages",
                   disable=not progress) as bar:
         def features_done() -> None:
             bar.close()
-            log.info("fitting %s on %s blocks", type(model).__name__, f"{n_blocks:,}")
+            log.info("fitting %s on %s blocks", type(model).__name__, f"{n_fitted:,}")
 
         blocks = _CountingPages([page.blocks for page in train_pages], bar, _FIT_PASSES,
                                 features_done)

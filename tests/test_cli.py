@@ -39,7 +39,9 @@ def test_version(capsys):
 @pytest.mark.parametrize("argv", [[], ["classify"], ["train", "data"], ["frobnicate"],
                                   ["classify", "--format", "xml", "x.html"],
                                   ["train", "d", "-o", "m", "--max-iter", "0"],
-                                  ["train", "d", "-o", "m", "--label-map", "nonsense"]])
+                                  ["train", "d", "-o", "m", "--label-map", "nonsense"],
+                                  ["train", "d", "-o", "m", "--max-per-page", "boilerplate=0"],
+                                  ["train", "d", "-o", "m", "--max-per-page", "boilerplate"]])
 def test_usage_errors_exit_2(argv, capsys):
     assert main(argv) == 2
     captured = capsys.readouterr()

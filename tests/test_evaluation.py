@@ -143,8 +143,7 @@ class _FixedModel:
 def _block(text: str, position: int) -> Block:
     return Block(text=text, xpath=f"/html/body/p[{position + 1}]", tag="p", tag_path=("p",),
                  own_tokens=(), ancestor_tokens=(), inner_tokens=(), link_text_length=0,
-                 link_count=0, position=position, depth=2, context=0, parent_id=1,
-                 grandparent_id=0)
+                 link_count=0, position=position, depth=2, context=0, parent_id=1)
 
 
 def _page(page_id: str, source: str, pairs: list[tuple[str, str | None]]) -> LabelledPage:

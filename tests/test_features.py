@@ -196,7 +196,7 @@ def _bare_block(**overrides) -> Block:
     values = dict(text="a block of text that is long enough to skip words", xpath="/x", tag="div",
                   tag_path=(), own_tokens=(), ancestor_tokens=(), inner_tokens=(),
                   link_text_length=0, link_count=0, position=0, depth=0, context=0,
-                  parent_id=-1, grandparent_id=-1)
+                  parent_id=-1)
     values.update(overrides)
     return Block(**values)
 

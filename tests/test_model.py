@@ -220,3 +220,12 @@ def test_clone_gives_equal_unfitted_estimator(_tiny_model, _data):
     copy.fit(pages, labels)
     for a, b in zip(copy.predict_proba(pages), _tiny_model.predict_proba(pages)):
         np.testing.assert_allclose(a, b)  # random_state is fixed
+
+
+def test_second_stage_balancing_gives_every_class_the_same_total_weight():
+    from boilerkit.model import _balanced
+
+    labels = np.asarray(["comment"] * 6 + ["teaser"] * 2 + ["navigation"])
+    weights = _balanced(labels, np.ones(len(labels)))
+    totals = [weights[labels == label].sum() for label in ("comment", "teaser", "navigation")]
+    assert totals == pytest.approx([3.0, 3.0, 3.0])

@@ -16,7 +16,7 @@ from boilerkit.model import BlockClassifier
 from boilerkit.progress import Progress, format_duration
 from boilerkit.training import (
     LabelledPage, balanced_weights, expand_paths, label_counts, read_labelled, relabel,
-    split_holdout, train,
+    split_holdout, subsample_per_page, train,
 )
 
 FAST = {"max_iter": 5, "min_samples_leaf": 5}
@@ -167,6 +167,18 @@ def test_balanced_weights_give_pages_equal_totals():
     assert small.tolist() == [2.0, 2.0]
     assert big[:6] == pytest.approx([4 / 6] * 6) and big[6] == 0.0
     assert small.sum() == pytest.approx(big.sum()) == pytest.approx(4.0)
+
+
+def test_subsample_per_page_caps_a_label_and_keeps_its_weight():
+    pages = [_page("p", "s", ["boilerplate"] * 10 + ["article"] * 3)]
+    weights = balanced_weights(pages)
+    (page,), (sampled,) = subsample_per_page(pages, weights, {"boilerplate": 4})
+    assert page.labels.count("boilerplate") == 4 and page.labels.count("article") == 3
+    kept = [i for i, label in enumerate(page.labels) if label == "boilerplate"]
+    assert sampled[kept].sum() == pytest.approx(weights[0][:10].sum())
+    assert sampled[10:].tolist() == weights[0][10:].tolist()
+    again = subsample_per_page(pages, weights, {"boilerplate": 4})[0][0]
+    assert again.labels == page.labels  # fixed by the page id
 
 
 def test_holdout_is_site_disjoint_and_deterministic():

@@ -10,7 +10,8 @@ block and saves the page with corrections::
 ``save`` writes ``datasets/reviews/<page>.json``: every block's XPath, text
 hash and final label. ``show --blind`` hides the pre-filled labels, and
 ``save --blind`` (which needs a label for every block) writes the blind
-re-label to ``datasets/agreement/`` instead; ``kappa`` compares the two.
+re-label to ``datasets/agreement/`` instead; ``kappa`` compares the two, and
+``changes`` counts how the reviews changed the transferred labels.
 """
 
 from __future__ import annotations
@@ -127,6 +128,34 @@ def agreement() -> dict:
     return {"pages": pages, "blocks": len(first_labels), "kappa": kappas}
 
 
+def review_changes() -> dict:
+    """How the reviews changed the transferred labels: blocks reviewed, changed, old -> new."""
+    from collections import Counter
+
+    from ..blocks import build_blocks
+    from ..parse import parse_html
+    from .corpus import apply_review, load_review
+    from .transfer import transfer_labels
+
+    changes: Counter = Counter()
+    pages = blocks_reviewed = 0
+    for source in ("l3s-gn1", "kreuzer"):
+        for page in load_source(source):
+            review = load_review(page.page_id)
+            if not review or not review["blocks"] or review.get("sha256") != page.sha256:
+                continue
+            blocks = build_blocks(parse_html(page.html, max_bytes=None))
+            transferred = transfer_labels(page, blocks).labels
+            reviewed, provenance = list(transferred), [None] * len(blocks)
+            apply_review(blocks, reviewed, provenance, review)
+            pages += 1
+            blocks_reviewed += len(blocks)
+            changes.update(f"{old or '-'} -> {new or '-'}"
+                           for old, new in zip(transferred, reviewed) if old != new)
+    return {"pages": pages, "blocks": blocks_reviewed, "changed": sum(changes.values()),
+            "changes": dict(changes.most_common())}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m boilerkit.datasets.review",
                                      description=__doc__.split("\n\n")[0])
@@ -142,13 +171,15 @@ def main(argv: list[str] | None = None) -> int:
                           metavar="A[-B]=LABEL", help="label blocks A..B (inclusive); repeatable")
     save_cmd.add_argument("--blind", action="store_true", help="a blind re-label for agreement")
     commands.add_parser("kappa", help="per-class Cohen's kappa of blind re-labels vs reviews")
+    commands.add_parser("changes", help="how the reviews changed the transferred labels")
     args = parser.parse_args(argv)
     if args.command == "show":
         show(args.page_id, blind=args.blind, width=args.width)
     elif args.command == "save":
         save(args.page_id, args.reviewer, args.assignments, blind=args.blind)
     else:
-        json.dump(agreement(), sys.stdout, indent=2)
+        json.dump(agreement() if args.command == "kappa" else review_changes(), sys.stdout,
+                  indent=2)
         print()
     return 0
 
