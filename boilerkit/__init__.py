@@ -5,7 +5,7 @@
 >>> print(boilerkit.extract(html))           # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 from .api import classify, extract  # noqa: E402
 from .blocks import Block, build_blocks  # noqa: E402
@@ -13,7 +13,8 @@ from .errors import (  # noqa: E402
     BoilerkitError, InputError, ModelError, ModelIntegrityError, ModelNotFoundError,
     ModelVersionError, PageTooLargeError,
 )
-from .model import DEFAULT_LABELS, BlockClassifier  # noqa: E402
+from .labels import DEFAULT_LABELS  # noqa: E402
+from .model import BlockClassifier  # noqa: E402
 from .page import LabelledBlock, Page  # noqa: E402
 from .parse import parse_html  # noqa: E402
 from .persistence import load_model, save_model  # noqa: E402

@@ -16,7 +16,8 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, progress
+from . import progress
+from ._version import __version__
 from .api import classify
 from .errors import BoilerkitError, ModelNotFoundError
 from .page import FORMATS, Page, render
@@ -288,7 +289,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .evaluation import format_report
-    from .training import read_labelled, train
+    from .datasets.corpus import read_labelled
+    from .training import train
 
     show_progress = not _quiet(args)
     label_map = _merge_label_maps(args.label_map)
@@ -354,7 +356,8 @@ def _select(pages: list, split: str | None, sources: list[str] | None) -> list:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation import evaluate, format_report
-    from .training import read_labelled, relabel
+    from .datasets.corpus import read_labelled
+    from .training import relabel
 
     model = _load(args.model)
     show_progress = not _quiet(args)

@@ -23,18 +23,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-from .model import DEFAULT_LABELS, PARTIAL_LABEL
+from .labels import DEFAULT_LABELS, PARTIAL_LABEL, label_order
 from .progress import Progress
 
 if TYPE_CHECKING:
-    from .training import LabelledPage
-
-
-def label_order(labels: Iterable[str]) -> list[str]:
-    """The report order: :data:`~boilerkit.model.DEFAULT_LABELS` first, then the others sorted."""
-    present = {str(label) for label in labels if label is not None}
-    return [label for label in DEFAULT_LABELS if label in present] + sorted(
-        present.difference(DEFAULT_LABELS))
+    from .labelled import LabelledPage
 
 
 def _number(value) -> int | float:

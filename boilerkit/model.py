@@ -22,12 +22,8 @@ from threadpoolctl import ThreadpoolController
 
 from .blocks import Block
 from .features import NumericFeatures, TokenFeatures
+from .labels import PARTIAL_LABEL
 
-#: The default label set, in the order used for reports.
-DEFAULT_LABELS = ("article", "navigation", "teaser", "comment")
-
-#: Label of blocks known not to be ``article`` whose exact class the source does not give.
-PARTIAL_LABEL = "boilerplate"
 
 Pages = Sequence[Sequence[Block]]
 

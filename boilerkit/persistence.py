@@ -25,7 +25,7 @@ from pathlib import Path
 import joblib
 import sklearn
 
-from . import __version__
+from ._version import __version__
 from .errors import ModelError, ModelIntegrityError, ModelNotFoundError, ModelVersionError
 from .features import FEATURE_SCHEMA_VERSION
 

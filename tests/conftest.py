@@ -125,7 +125,7 @@ def labelled_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def labelled_pages(labelled_dir):
-    from boilerkit.training import read_labelled
+    from boilerkit.labelled import read_labelled
 
     return read_labelled(labelled_dir)
 

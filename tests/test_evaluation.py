@@ -9,7 +9,7 @@ import pytest
 
 from boilerkit.blocks import Block
 from boilerkit.evaluation import compute_metrics, evaluate, format_report, label_order
-from boilerkit.training import LabelledPage
+from boilerkit.labelled import LabelledPage
 
 # Six blocks: a = article, n = navigation, t = teaser.
 #   true  a  a  a  n  n  t

@@ -14,9 +14,9 @@ import pytest
 from boilerkit.errors import BoilerkitError
 from boilerkit.model import BlockClassifier
 from boilerkit.progress import Progress, format_duration
+from boilerkit.labelled import LabelledPage, expand_paths, read_labelled
 from boilerkit.training import (
-    LabelledPage, balanced_weights, expand_paths, label_counts, read_labelled, relabel,
-    split_holdout, subsample_per_page, train,
+    balanced_weights, label_counts, relabel, split_holdout, subsample_per_page, train,
 )
 
 FAST = {"max_iter": 5, "min_samples_leaf": 5}
@@ -116,7 +116,7 @@ def test_stdin_page(monkeypatch):
     assert (page.page_id, page.labels) == ("<stdin>", ["navigation"])
 
 
-def test_corpus_files_are_read_by_the_datasets_module(tmp_path, monkeypatch):
+def test_corpus_files_are_read_by_the_given_reader(tmp_path):
     _write(tmp_path / "corpus" / "part-1.jsonl", "{}\n")
     _write(tmp_path / "corpus" / "part-2.jsonl.gz", "")
     _write(tmp_path / "corpus" / "page.html", '<p data-label="article">Own page</p>')
@@ -126,23 +126,16 @@ def test_corpus_files_are_read_by_the_datasets_module(tmp_path, monkeypatch):
         seen.append(path.name)
         yield LabelledPage(f"corpus:{path.name}", "cleaneval", "x.example", "train", [], [], [])
 
-    fake = types.ModuleType("boilerkit.datasets.corpus")
-    fake.read_annotations = read_annotations
-    monkeypatch.setitem(sys.modules, "boilerkit.datasets.corpus", fake)
-    pages = read_labelled(tmp_path / "corpus")
+    pages = read_labelled(tmp_path / "corpus", corpus_reader=read_annotations)
     assert seen == ["part-1.jsonl", "part-2.jsonl.gz"]
     assert [page.page_id for page in pages] == [
         str(tmp_path / "corpus" / "page.html"), "corpus:part-1.jsonl", "corpus:part-2.jsonl.gz"]
 
 
-def test_corpus_files_without_the_datasets_module(tmp_path, monkeypatch):
+def test_corpus_files_without_a_reader_are_an_error(tmp_path):
     path = _write(tmp_path / "a.jsonl", "{}\n")
-    monkeypatch.setitem(sys.modules, "boilerkit.datasets.corpus", None)  # import fails
-    with pytest.raises(BoilerkitError, match="boilerkit.datasets.corpus"):
+    with pytest.raises(BoilerkitError, match="boilerkit.datasets.corpus.read_labelled"):
         read_labelled(path)
-
-
-# -- preparing ----------------------------------------------------------------
 
 
 def _page(page_id: str, site: str, labels: list[str | None]) -> LabelledPage:

@@ -28,6 +28,8 @@ from pathlib import Path
 
 from ..blocks import Block, build_blocks
 from ..errors import BoilerkitError
+from .. import labelled
+from ..labelled import LabelledPage
 from ..parse import parse_html
 from .sources import SOURCES, SourcePage, load_source
 from .transfer import transfer_labels
@@ -210,13 +212,11 @@ def _pages_for(records: list[dict]) -> Iterator[tuple[dict, SourcePage]]:
 
 
 def read_records(records: Iterable[dict]):
-    """Turn annotation records into :class:`~boilerkit.training.LabelledPage` objects.
+    """Turn annotation records into :class:`~boilerkit.labelled.LabelledPage` objects.
 
     The page's HTML is loaded from the shared data and checked against the
     recorded sha256 and block XPaths, so a drifted block definition is caught.
     """
-    from ..training import LabelledPage
-
     for record, page in _pages_for(list(records)):
         if page.sha256 != record["sha256"]:
             raise CorpusError(f"{page.page_id}: HTML hash differs from the annotation")
@@ -241,6 +241,11 @@ def read_annotations(path: str | Path, split: str | None = None):
     if split is not None:
         records = [r for r in records if r["split"] == split]
     yield from read_records(records)
+
+
+def read_labelled(paths, **options) -> list[LabelledPage]:
+    """:func:`boilerkit.labelled.read_labelled` that also reads corpus annotation files."""
+    return labelled.read_labelled(paths, corpus_reader=read_annotations, **options)
 
 
 def load_corpus(split: str | None = None, sources: Iterable[str] | None = None):

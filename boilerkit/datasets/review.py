@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..labels import DEFAULT_LABELS
 from .corpus import corpus_dir, label_page, review_path, text_key
 from .sources import SourcePage, load_source
 
-LABELS = ("article", "navigation", "teaser", "comment")
+LABELS = DEFAULT_LABELS
 _SHORT_CONTEXT = ("nav", "header", "footer", "aside", "form", "li", "table", "article", "hidden")
 
 

@@ -46,13 +46,14 @@ import lxml.etree
 
 from ..blocks import Block, build_blocks
 from ..errors import BoilerkitError
+from ..labels import DEFAULT_LABELS, PARTIAL_LABEL
 from ..parse import parse_html
 
 __all__ = ["LABELS", "Transfer", "transfer_labels", "tokenize", "TEXT_MATCH_THRESHOLD",
            "MIN_RUN"]
 
 #: Every label a transfer can produce (besides ``None``).
-LABELS = ("article", "navigation", "teaser", "comment", "boilerplate")
+LABELS = DEFAULT_LABELS + (PARTIAL_LABEL,)
 
 #: Share of a block's tokens that must be aligned to the gold text for the block to take
 #: the gold's label (text-level sources).
