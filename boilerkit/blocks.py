@@ -20,10 +20,13 @@ BLOCK_TAGS = frozenset(
     """address article aside blockquote body caption center dd details dialog dir div dl dt
     fieldset figcaption figure footer form frameset h1 h2 h3 h4 h5 h6 header hgroup hr html
     legend li main menu nav ol optgroup option p pre section select summary table tbody td
-    textarea tfoot th thead tr ul""".split()
+    tfoot th thead tr ul""".split()
 )
+# Raw-text elements whose content is no page text a reader sees (noframes, noembed, xmp)
+# or a form value (textarea) are skipped too: libxml2 keeps their markup as literal text.
 SKIPPED_TAGS = frozenset(
-    "head script style noscript template title meta link iframe object embed svg math canvas".split()
+    """head script style noscript template title meta link iframe object embed svg math canvas
+    noframes noembed xmp textarea""".split()
 )
 
 #: Context flags: the tag or ARIA role of the block's element or of an ancestor.
