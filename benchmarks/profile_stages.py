@@ -1,57 +1,87 @@
 """Where boilerkit's time per page goes: parse, blocks, features, model.
 
-    python benchmarks/profile_stages.py [--pages 150] [--source l3s-gn1]
+    python benchmarks/profile_stages.py [--pages 300] [--sources trafilatura-eval,readability]
+                                        [--model PATH] [--pure]
 
-Times each stage of ``boilerkit.extract`` separately on the same in-memory
-pages (after one warm-up page) and prints milliseconds per page, next to
-``lxml.html.fromstring`` alone. For a call graph, run ``extract`` under
-py-spy or pyinstrument instead.
+Times each stage of ``boilerkit.classify`` separately on the same in-memory
+pages (after a warm-up pass), next to ``lxml.html.fromstring`` alone (the
+parse floor), and prints the median and mean milliseconds per page of each.
+``--pure`` runs the pure-Python/numpy paths instead of the compiled
+accelerator. For a call graph, run ``classify`` under py-spy or pyinstrument.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import statistics
 import time
 
 import lxml.html
-import numpy as np
 
 import boilerkit
-from boilerkit import build_blocks, parse_html
+from boilerkit import blocks as blocks_module
+from boilerkit import features as features_module
+from boilerkit.blocks import build_blocks
 from boilerkit.datasets.sources import load_source
-from boilerkit.persistence import default_model
+from boilerkit.features import PageFeatures
+from boilerkit.parse import parse_html
+from boilerkit.persistence import default_model, load_model
+from boilerkit.predictor import has_speedups
 
 
-def _ms_per_page(function, items) -> tuple[float, list]:
-    started = time.perf_counter()
-    results = [function(item) for item in items]
-    return (time.perf_counter() - started) / len(items) * 1000, results
+def _times(function, items) -> tuple[list[float], list]:
+    results, times = [], []
+    for item in items:
+        started = time.perf_counter()
+        results.append(function(item))
+        times.append((time.perf_counter() - started) * 1000)
+    return times, results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=150)
-    parser.add_argument("--source", default="l3s-gn1")
+    parser.add_argument("--pages", type=int, default=300, help="pages per source at most")
+    parser.add_argument("--sources", default="trafilatura-eval,readability")
+    parser.add_argument("--model", help="model directory (default: the shipped model)")
+    parser.add_argument("--pure", action="store_true", help="no compiled accelerator")
     args = parser.parse_args()
-    pages = [page.html for page in itertools.islice(load_source(args.source), args.pages)]
-    model = default_model()
-    boilerkit.extract(pages[0])
-    features = model.pipeline_.named_steps["features"]
-    classifier = model.pipeline_.named_steps["classifier"]
+    if args.pure:
+        blocks_module._speedups = features_module._speedups = None
+    use_speedups = not args.pure
+    pages = [page.html for source in args.sources.split(",")
+             for page in itertools.islice(load_source(source), args.pages)]
+    model = load_model(args.model) if args.model else default_model()
 
-    floor, _ = _ms_per_page(lxml.html.fromstring, pages)
-    parse, roots = _ms_per_page(parse_html, pages)
-    blocks_ms, blocks = _ms_per_page(build_blocks, roots)
-    features_ms, matrices = _ms_per_page(lambda b: features.transform([b]), blocks)
-    with model._thread_controller().limit(limits=1, user_api="openmp"):
-        predict_ms, _ = _ms_per_page(classifier.predict_proba, matrices)
-    total, _ = _ms_per_page(boilerkit.extract, pages)
-    print(f"{len(pages)} {args.source} pages, {np.mean([len(b) for b in blocks]):.0f} blocks/page")
-    for name, value in (("lxml.html.fromstring (floor)", floor), ("parse_html", parse),
-                        ("build_blocks", blocks_ms), ("features", features_ms),
-                        ("model", predict_ms), ("extract, end to end", total)):
-        print(f"{name:30s} {value:6.2f} ms/page")
+    def features_of(blocks):
+        return PageFeatures(blocks, model.feature_config, model._token_cache,
+                            use_speedups=use_speedups)
+
+    def run() -> dict[str, list[float]]:
+        floor, _ = _times(lxml.html.fromstring, pages)
+        parse, roots = _times(lambda html: parse_html(html, max_bytes=None), pages)
+        blocks_ms, blocks = _times(build_blocks, roots)
+        features_ms, _ = _times(lambda b: features_of(b).matrix(), blocks)
+        total_model, _ = _times(lambda b: model.predict_page(b, use_speedups), blocks)
+        # The model stage is the prediction minus the features it computes itself.
+        model_ms = [max(t - f, 0.0) for t, f in zip(total_model, features_ms)]
+        total, _ = _times(lambda html: boilerkit.classify(html, model=model, max_bytes=None),
+                          pages)
+        return {"lxml.html.fromstring (floor)": floor, "parse_html": parse,
+                "build_blocks": blocks_ms, "features": features_ms, "model": model_ms,
+                "blocks + features": [b + f for b, f in zip(blocks_ms, features_ms)],
+                "classify, end to end": total}
+
+    run()  # warm-up: caches, lazy imports
+    stages = run()
+    blocks = [build_blocks(parse_html(html, max_bytes=None)) for html in pages]
+    print(f"{len(pages)} pages of {args.sources}, "
+          f"{statistics.mean(len(b) for b in blocks):.0f} blocks/page, "
+          f"accelerator {'off' if args.pure else 'on' if has_speedups() else 'not built'}")
+    print(f"{'stage':30s} {'median':>8s} {'mean':>8s}  ms/page")
+    for name, values in stages.items():
+        print(f"{name:30s} {statistics.median(values):8.2f} {statistics.mean(values):8.2f}")
+    print(f"pages/s end to end: {len(pages) / (sum(stages['classify, end to end']) / 1000):.1f}")
 
 
 if __name__ == "__main__":

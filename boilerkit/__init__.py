@@ -3,25 +3,38 @@
 >>> import boilerkit
 >>> page = boilerkit.classify(html)          # doctest: +SKIP
 >>> print(boilerkit.extract(html))           # doctest: +SKIP
+
+Classifying needs numpy and lxml only; :class:`BlockClassifier` (training)
+needs scikit-learn and is imported on first use.
 """
 
-from ._version import __version__  # noqa: E402
+from typing import Any
 
-from .api import classify, extract  # noqa: E402
-from .blocks import Block, build_blocks  # noqa: E402
-from .errors import (  # noqa: E402
+from ._version import __version__
+from .api import classify, extract
+from .blocks import Block, build_blocks
+from .errors import (
     BoilerkitError, InputError, ModelError, ModelIntegrityError, ModelNotFoundError,
     ModelVersionError, PageTooLargeError,
 )
-from .labels import DEFAULT_LABELS  # noqa: E402
-from .model import BlockClassifier  # noqa: E402
-from .page import LabelledBlock, Page  # noqa: E402
-from .parse import parse_html  # noqa: E402
-from .persistence import load_model, save_model  # noqa: E402
+from .labels import DEFAULT_LABELS
+from .model import Model
+from .page import LabelledBlock, Page
+from .parse import parse_html
+from .persistence import load_model, save_model
 
 __all__ = [
     "BlockClassifier", "Block", "BoilerkitError", "DEFAULT_LABELS", "InputError", "LabelledBlock",
-    "ModelError", "ModelIntegrityError", "ModelNotFoundError", "ModelVersionError", "Page",
-    "PageTooLargeError", "build_blocks", "classify", "extract", "load_model", "parse_html",
-    "save_model",
+    "Model", "ModelError", "ModelIntegrityError", "ModelNotFoundError", "ModelVersionError",
+    "Page", "PageTooLargeError", "__version__", "build_blocks", "classify", "extract",
+    "load_model", "parse_html", "save_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The estimator imports scikit-learn, which classifying never needs.
+    if name == "BlockClassifier":
+        from .estimator import BlockClassifier
+
+        return BlockClassifier
+    raise AttributeError(f"module 'boilerkit' has no attribute {name!r}")

@@ -10,7 +10,7 @@ import numpy as np
 from .blocks import build_blocks
 from .page import FORMATS, LabelledBlock, Page, render
 from .parse import DEFAULT_MAX_BYTES, parse_html
-from .persistence import default_model
+from .persistence import model_from
 
 HtmlInput = str | bytes | lxml.etree._Element | lxml.etree._ElementTree
 
@@ -39,9 +39,9 @@ def classify(html: HtmlInput, url: str | None = None, *, model=None,
     page = Page(url=url, title=_title(root))
     if not blocks:
         return page
-    model = model if model is not None else default_model()
-    probabilities = model.predict_proba([blocks])[0]
-    classes = [str(label) for label in model.classes_]
+    model = model_from(model)
+    probabilities = model.predict_page(blocks)
+    classes = list(model.labels)
     best = np.argmax(probabilities, axis=1)
     page.blocks = [
         LabelledBlock(block, classes[best[i]], dict(zip(classes, map(float, probabilities[i]))))

@@ -5,16 +5,23 @@ no other block-level element interrupts. Inline tags (``a``, ``span``, ``em``,
 ``strong``, ``br``, ...) stay inside the block. When a block-level child
 interrupts an element's text, the text before and after the child become two
 blocks that share the same element (and XPath). Text inside ``head``,
-``script``, ``style``, ``noscript`` and ``template`` is never part of a block,
-and whitespace-only blocks are dropped.
+``script``, ``style``, ``noscript``, ``template`` and the other
+:data:`SKIPPED_TAGS` is never part of a block, and whitespace-only blocks are
+dropped.
+
+The walk records, per block, what the features need (text, link text, tag,
+context flags, class/id tokens, depth) and, per page, the subtree statistics
+of every block's nearest ancestors as one numpy array. XPaths are only
+computed when asked for, since classifying a page does not need them.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
 import lxml.etree
+import numpy as np
 
 BLOCK_TAGS = frozenset(
     """address article aside blockquote body caption center dd details dialog dir div dl dt
@@ -75,42 +82,183 @@ _TOKEN_FLAGS = {
 MAX_ANCESTOR_TOKENS = 32
 MAX_OWN_TOKENS = 24
 MAX_INNER_TOKENS = 16
-MAX_TAG_PATH = 16
+#: How many of the innermost tags (the block's own last) a block's tag path keeps.
+MAX_TAG_PATH = 4
 #: How many ancestors' subtree statistics a block carries.
 ANCESTOR_LEVELS = 4
+
+try:  # the compiled walk is optional: the Python walk gives the same blocks
+    from . import _speedups
+except ImportError:  # pragma: no cover - depends on the build
+    _speedups = None
 
 _CAMEL = re.compile(r"([a-z])([A-Z])")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _TOKEN_ATTRIBUTES = ("class", "id", "role", "itemprop", "itemtype")
+_COMMON_TOKEN_ATTRIBUTES = _TOKEN_ATTRIBUTES[:2]
+_RARE_ATTRIBUTES = lxml.etree.XPath(
+    "descendant-or-self::*[@role or @itemprop or @itemtype or @style or @hidden or @aria-hidden]")
+_NAMED = lxml.etree.XPath("descendant-or-self::*[@class or @id]")
+_PLAIN_TAG = re.compile(r"^[a-z][a-z0-9]*$")
 
 
-@dataclass(slots=True, eq=False)
 class Block:
-    """One block of a page, with what the features need to know about it."""
+    """One block of a page, with what the features need to know about it.
 
-    text: str
-    xpath: str
-    tag: str
-    tag_path: tuple[str, ...]
-    own_tokens: tuple[str, ...]
-    ancestor_tokens: tuple[str, ...]
-    inner_tokens: tuple[str, ...]
-    link_text_length: int  # characters of link text, whitespace not counted
-    link_count: int
-    position: int
-    depth: int
-    context: int
-    parent_id: int
-    image_count: int = 0
-    input_count: int = 0
-    #: For the 1st to 4th ancestor of the element: characters (whitespace not counted),
-    #: link characters and blocks in that ancestor's whole subtree; zeros above the root.
-    ancestor_stats: tuple[tuple[int, int, int], ...] = ()
-    element: lxml.etree._Element | None = field(default=None, repr=False)
+    ``element`` is the block-level element whose text run this is (blocks of
+    one element share it); ``element_id`` numbers that element in document
+    order, ``parent_id`` its parent. ``xpath`` finds the element again in the
+    parsed tree; it is computed on first use.
+    """
+
+    __slots__ = ("text", "tag", "element", "position", "depth", "context", "element_id",
+                 "parent_id", "own_tokens", "ancestor_tokens", "inner_tokens", "tag_path",
+                 "link_text_length", "link_count", "image_count", "input_count", "_xpath",
+                 "_locator")
+
+    def __init__(self, text: str, tag: str, element: lxml.etree._Element | None = None,
+                 position: int = 0, depth: int = 0, context: int = 0, element_id: int = 0,
+                 parent_id: int = -1, own_tokens: tuple[str, ...] = (),
+                 ancestor_tokens: tuple[str, ...] = (), inner_tokens: tuple[str, ...] = (),
+                 tag_path: tuple[str, ...] = (), link_text_length: int = 0, link_count: int = 0,
+                 image_count: int = 0, input_count: int = 0, xpath: str | None = None,
+                 locator: _XPathLocator | None = None) -> None:
+        self.text = text
+        self.tag = tag
+        self.element = element
+        self.position = position
+        self.depth = depth
+        self.context = context
+        self.element_id = element_id
+        self.parent_id = parent_id
+        self.own_tokens = own_tokens
+        self.ancestor_tokens = ancestor_tokens
+        self.inner_tokens = inner_tokens
+        self.tag_path = tag_path
+        #: Characters of link text, whitespace not counted.
+        self.link_text_length = link_text_length
+        self.link_count = link_count
+        self.image_count = image_count
+        self.input_count = input_count
+        self._xpath = xpath
+        self._locator = locator
+
+    @property
+    def xpath(self) -> str:
+        """An XPath that finds the block's element in the parsed tree."""
+        if self._xpath is None:
+            if self.element is None or self._locator is None:
+                return ""
+            self._xpath = self._locator.xpath(self.element)
+        return self._xpath
 
     def in_context(self, name: str) -> bool:
         """Whether the block sits in the context ``name`` (see :data:`CONTEXT_NAMES`)."""
         return bool(self.context & _FLAG[name])
+
+    def release_element(self) -> None:
+        """Drop the reference to the parsed tree (keeping the XPath), to save memory."""
+        self.xpath  # noqa: B018 - computed while the element is still there
+        self.element = None
+        self._locator = None
+
+    def __repr__(self) -> str:
+        text = self.text if len(self.text) <= 40 else self.text[:39] + "…"
+        return f"Block({self.position}, {self.tag!r}, {text!r})"
+
+
+class PageBlocks(list):
+    """The blocks of one page in document order, plus page-level arrays of the same walk.
+
+    ``ancestor_stats`` is an ``(n, ANCESTOR_LEVELS, 3)`` array: for the 1st to
+    4th ancestor of each block's element, the characters (whitespace not
+    counted), link characters and blocks in that ancestor's whole subtree;
+    zeros above the root. ``ancestor_ids`` holds those ancestors' element ids
+    (-1 above the root), and ``subtree_end[e]`` the last element id inside
+    element ``e``'s subtree (ids are in document order, so a subtree is an id
+    range). ``title`` is the page's ``<title>`` text. ``numbers`` holds the
+    blocks' :data:`NUMBER_FIELDS` as one array.
+    """
+
+    def __init__(self, blocks: Iterable[Block] = (), ancestor_stats: np.ndarray | None = None,
+                 ancestor_ids: np.ndarray | None = None, subtree_end: np.ndarray | None = None,
+                 title: str | None = None, numbers: np.ndarray | None = None) -> None:
+        super().__init__(blocks)
+        #: ``(n, len(NUMBER_FIELDS))`` int64: those attributes of every block, as one array.
+        self.numbers = numbers
+        self.ancestor_stats = (ancestor_stats if ancestor_stats is not None
+                               else np.zeros((len(self), ANCESTOR_LEVELS, 3)))
+        self.ancestor_ids = ancestor_ids
+        self.subtree_end = subtree_end
+        self.title = title
+
+    def release_elements(self) -> None:
+        """Drop every block's reference to the parsed tree (see :meth:`Block.release_element`)."""
+        for block in self:
+            block.release_element()
+
+
+#: Integer attributes of a block that :attr:`PageBlocks.numbers` holds, in column order.
+NUMBER_FIELDS = ("depth", "context", "element_id", "parent_id", "link_text_length",
+                 "link_count", "image_count", "input_count")
+
+
+def numbers_of(blocks: list[Block]) -> np.ndarray:
+    """The blocks' :data:`NUMBER_FIELDS` as an ``(n, 8)`` int64 array."""
+    numbers = getattr(blocks, "numbers", None)
+    if numbers is not None and len(numbers) == len(blocks):
+        return numbers
+    return np.asarray([[getattr(block, name) for name in NUMBER_FIELDS] for block in blocks],
+                      dtype=np.int64).reshape(len(blocks), len(NUMBER_FIELDS))
+
+
+def ancestor_stats_of(blocks: list[Block]) -> np.ndarray:
+    """The ``ancestor_stats`` of ``blocks``: zeros unless they are :class:`PageBlocks`."""
+    stats = getattr(blocks, "ancestor_stats", None)
+    if stats is None or len(stats) != len(blocks):
+        return np.zeros((len(blocks), ANCESTOR_LEVELS, 3))
+    return stats
+
+
+class _XPathLocator:
+    """XPaths of elements under one root, each step indexed among same-tag siblings.
+
+    Positions are found by indexing a parent's children once, so XPaths of
+    many siblings cost linear time, not quadratic.
+    """
+
+    def __init__(self, root: lxml.etree._Element) -> None:
+        self.root = root
+        self.prefix = root.getroottree().getpath(root)
+        self.steps: dict[lxml.etree._Element, str] = {}
+
+    def _index_children(self, parent: lxml.etree._Element) -> None:
+        counts: dict[str, int] = {}
+        position = 0
+        for child in parent.iterchildren(tag=lxml.etree.Element):
+            position += 1
+            tag = child.tag
+            if isinstance(tag, str) and _PLAIN_TAG.match(tag):
+                counts[tag] = counts.get(tag, 0) + 1
+                self.steps[child] = f"{tag}[{counts[tag]}]"
+            else:  # namespaced or odd tags: address them by position among all elements
+                self.steps[child] = f"*[{position}]"
+
+    def xpath(self, element: lxml.etree._Element) -> str:
+        steps = []
+        node = element
+        while node is not self.root:
+            parent = node.getparent()
+            if parent is None:
+                break
+            step = self.steps.get(node)
+            if step is None:
+                self._index_children(parent)
+                step = self.steps[node]
+            steps.append(step)
+            node = parent
+        steps.append(self.prefix)
+        return "/".join(reversed(steps))
 
 
 def _tokenize(value: str) -> tuple[str, ...]:
@@ -119,10 +267,14 @@ def _tokenize(value: str) -> tuple[str, ...]:
     Digits-only parts are dropped so ``post-1234`` and ``post-99`` look alike.
     """
     tokens: list[str] = []
-    value = _CAMEL.sub(r"\1 \2", value).lower()
+    if value != value.lower():
+        value = _CAMEL.sub(r"\1 \2", value).lower()
     if value.startswith("http"):  # itemtype URLs: keep the type name
         value = value.rstrip("/").rsplit("/", 1)[-1]
     for word in value.split():
+        if word.isascii() and word.isalpha():  # the common case, one plain word
+            tokens.append(word)
+            continue
         parts = [part for part in _NON_ALNUM.split(word) if part and not part.isdigit()]
         if len(parts) > 1:
             tokens.append("-".join(parts))
@@ -134,24 +286,23 @@ class _OpenBlock:
     """An open block-level element and the text collected for its current run."""
 
     __slots__ = ("element", "element_id", "ancestor_ids", "depth", "context", "tokens",
-                 "ancestor_tokens", "tag_path", "parent_id", "xpath", "parts",
-                 "link_parts", "link_count", "inner_tokens", "image_count", "input_count")
+                 "ancestor_tokens", "tag_path", "parent_id", "parts", "link_parts",
+                 "link_count", "inner_tokens", "image_count", "input_count")
 
-    def __init__(self, element, element_id, ancestor_ids, xpath, depth, context, tokens,
+    def __init__(self, element, element_id, ancestor_ids, depth, context, tokens,
                  ancestor_tokens, tag_path, parent_id):
         self.element = element
         self.element_id = element_id
         self.ancestor_ids = ancestor_ids
-        self.xpath = xpath
         self.depth = depth
         self.context = context
         self.tokens = tokens
         self.ancestor_tokens = ancestor_tokens
         self.tag_path = tag_path
         self.parent_id = parent_id
-        self._reset()
+        self.reset()
 
-    def _reset(self) -> None:
+    def reset(self) -> None:
         self.parts: list[str] = []
         self.link_parts: list[str] = []
         self.link_count = 0
@@ -160,186 +311,242 @@ class _OpenBlock:
         self.input_count = 0
 
 
-_PLAIN_TAG = re.compile(r"^[a-z][a-z0-9]*$")
+# What an open element is, for its "end" event.
+_INLINE, _BLOCK, _LINK, _SKIPPED = range(4)
+# Inline elements the open block counts.
+_COUNTED = {"a": 1, "img": 2, "input": 3, "button": 4, "br": 5}
 
 
-def build_blocks(root: lxml.etree._Element | None) -> list[Block]:
-    """Return the blocks of the tree under ``root`` in document order.
+class _Walk:
+    """The state of one walk over a tree (see :func:`build_blocks`)."""
 
-    The walk is iterative (``lxml.etree.iterwalk``), so deep trees cannot hit
-    Python's recursion limit; XPaths are built during the walk, so time stays
-    linear in the size of the tree. The tree is not modified.
-    """
-    if root is None:
-        return []
-    blocks: list[Block] = []
-    token_cache: dict[str, tuple[tuple[str, ...], int]] = {}
+    def __init__(self, root: lxml.etree._Element) -> None:
+        self.locator = _XPathLocator(root)
+        self.blocks: list[Block] = []
+        self.token_cache: dict[str, tuple[tuple[str, ...], int]] = {}
+        # Per block: ids of its element's nearest ancestors (-1 above the root).
+        self.block_ancestors: list[tuple[int, ...]] = []
+        # Per element id (1-based, document order): the last id inside its subtree.
+        self.subtree_end = [0]
 
-    def tokens_of(element) -> tuple[tuple[str, ...], int]:
+    def tokens_of(self, element, names: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
         """The element's class/id/role/itemprop tokens and the context flags they imply."""
         found: tuple[str, ...] = ()
         flags = 0
-        for name in _TOKEN_ATTRIBUTES:
+        cache = self.token_cache
+        for name in names:
             value = element.get(name)
             if value:
-                cached = token_cache.get(value)
+                cached = cache.get(value)
                 if cached is None:
                     tokens = _tokenize(value)
                     implied = 0
                     for token in tokens:
                         implied |= _TOKEN_FLAGS.get(token, 0)
-                    cached = token_cache[value] = (tokens, implied)
+                    cached = cache[value] = (tokens, implied)
                 found += cached[0]
                 flags |= cached[1]
         return found, flags
 
-    def flush(open_block: _OpenBlock) -> None:
+    def flush(self, open_block: _OpenBlock) -> None:
+        """Turn the open block's current text run into a block, if it has text."""
         if open_block.parts:
             text = " ".join("".join(open_block.parts).split())
             if text:
                 # Whitespace-free, so that a block made only of links has density 1.
-                link_chars = len("".join("".join(open_block.link_parts).split()))
-                owner = open_block.element_id
-                subtree_chars[owner] += len(text) - text.count(" ")
-                subtree_links[owner] += link_chars
-                subtree_blocks[owner] += 1
-                block_ancestors.append(open_block.ancestor_ids)
-                blocks.append(Block(
-                    text=text, xpath=open_block.xpath, tag=open_block.element.tag,
-                    tag_path=open_block.tag_path, own_tokens=open_block.tokens[:MAX_OWN_TOKENS],
-                    ancestor_tokens=open_block.ancestor_tokens,
-                    inner_tokens=tuple(open_block.inner_tokens[:MAX_INNER_TOKENS]),
-                    link_text_length=link_chars, link_count=open_block.link_count,
-                    position=len(blocks), depth=open_block.depth, context=open_block.context,
-                    parent_id=open_block.parent_id,
-                    image_count=open_block.image_count, input_count=open_block.input_count,
-                    element=open_block.element,
+                link_chars = (len("".join("".join(open_block.link_parts).split()))
+                              if open_block.link_parts else 0)
+                self.block_ancestors.append(open_block.ancestor_ids)
+                self.blocks.append(Block(
+                    text, open_block.element.tag, open_block.element, len(self.blocks),
+                    open_block.depth, open_block.context, open_block.element_id,
+                    open_block.parent_id, open_block.tokens[:MAX_OWN_TOKENS],
+                    open_block.ancestor_tokens, tuple(open_block.inner_tokens[:MAX_INNER_TOKENS]),
+                    open_block.tag_path, link_chars, open_block.link_count,
+                    open_block.image_count, open_block.input_count, None, self.locator,
                 ))
-        open_block._reset()
+        open_block.reset()
 
-    def add_text(text: str) -> None:
-        current = open_blocks[-1]
-        current.parts.append(text)
-        if link_depth:
-            current.link_parts.append(text)
+    def page_blocks(self, title: str | None, numbers: np.ndarray | None = None) -> PageBlocks:
+        ancestor_ids = np.asarray(self.block_ancestors, dtype=np.int64).reshape(-1, ANCESTOR_LEVELS)
+        subtree_end = np.asarray(self.subtree_end, dtype=np.int64)
+        if numbers is None:
+            numbers = numbers_of(self.blocks)
+        return PageBlocks(self.blocks, self.ancestor_stats(ancestor_ids, subtree_end, numbers),
+                          ancestor_ids, subtree_end, title, numbers)
 
-    # Parallel stacks, one entry per open element (a sentinel at the bottom).
-    context_stack = [0]
-    tokens_stack: list[tuple[str, ...]] = [()]
-    path_stack: list[tuple[str, ...]] = [()]
-    id_stack = [-1] * (ANCESTOR_LEVELS + 1)
-    # Per element id: characters, link characters and blocks in its subtree, summed up
-    # from the children as each element ends.
-    subtree_chars = [0]
-    subtree_links = [0]
-    subtree_blocks = [0]
-    block_ancestors: list[tuple[int, ...]] = []
-    # XPath steps of the open elements, and per open element its children counted by tag.
-    root_path = root.getroottree().getpath(root)
-    step_stack: list[str] = [root_path.rsplit("/", 1)[0]]
-    child_counts: list[dict[str, int]] = [{}]
+    def ancestor_stats(self, ancestors: np.ndarray, subtree_end: np.ndarray,
+                       numbers: np.ndarray) -> np.ndarray:
+        """Subtree characters, link characters and blocks of each block's nearest ancestors."""
+        n = len(self.blocks)
+        if n == 0:
+            return np.zeros((0, ANCESTOR_LEVELS, 3))
+        owners = numbers[:, NUMBER_FIELDS.index("element_id")]
+        visible = np.fromiter((len(t) - t.count(" ") for t in (b.text for b in self.blocks)),
+                              dtype=np.float64, count=n)
+        links = numbers[:, NUMBER_FIELDS.index("link_text_length")].astype(np.float64)
+        n_elements = len(subtree_end)
+        # Element ids are in document order, so a subtree is the id range [i, end(i)]:
+        # its totals are differences of prefix sums over the elements' own blocks.
+        prefix = np.zeros((n_elements + 1, 3))
+        for column, weights in enumerate((visible, links, np.ones(n))):
+            prefix[1:, column] = np.cumsum(np.bincount(owners, weights, minlength=n_elements))
+        valid = ancestors > 0
+        first = np.where(valid, ancestors, 0)
+        last = subtree_end[first]
+        stats = prefix[last + 1] - prefix[first]
+        stats[~valid] = 0.0
+        return stats
+
+
+def build_blocks(root: lxml.etree._Element | None, use_speedups: bool = True) -> PageBlocks:
+    """Return the blocks of the tree under ``root`` in document order.
+
+    The walk is iterative, so deep trees cannot hit Python's recursion limit,
+    and time and memory stay linear in the size of the tree. The tree is not
+    modified. It runs in C when the optional ``boilerkit._speedups`` extension
+    is built (``use_speedups=False`` forces the pure-Python walk, which gives
+    the same blocks).
+    """
+    if root is None:
+        return PageBlocks()
+    if use_speedups and _speedups is not None and isinstance(root, lxml.etree._Element):
+        return _build_blocks_compiled(root)
+    return _build_blocks_python(root)
+
+
+def _build_blocks_compiled(root: lxml.etree._Element) -> PageBlocks:
+    rows, ancestors, subtree_end, numbers = _speedups.walk(root)
+    walk = _Walk(root)
+    locator = walk.locator
+    walk.blocks = [Block(*row, None, locator) for row in rows]
+    walk.block_ancestors = np.frombuffer(ancestors, dtype=np.int64).reshape(-1, ANCESTOR_LEVELS)
+    walk.subtree_end = np.frombuffer(subtree_end, dtype=np.int64)
+    return walk.page_blocks(_title_of(root), np.frombuffer(numbers, dtype=np.int64).reshape(
+        -1, len(NUMBER_FIELDS)))
+
+
+def _title_of(root: lxml.etree._Element) -> str | None:
+    title = root.find("head/title")
+    return " ".join(title.text.split()) if title is not None and title.text else None
+
+
+def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
+    walk = _Walk(root)
+    flush = walk.flush
+    subtree_end = walk.subtree_end
     open_blocks: list[_OpenBlock] = []
+    # One frame per open element: (element id, context flags, tokens for descendants,
+    # tag, kind). Sentinel frames at the bottom stand for ancestors above the root.
+    sentinel = (-1, 0, (), None, _INLINE)
+    frames: list[tuple] = [sentinel] * ANCESTOR_LEVELS
     link_depth = 0
     element_id = 0
+    # Two C-level queries find the few elements with attributes the walk reads, so
+    # that the walk asks the others for nothing (each attribute lookup costs).
+    rare = set(_RARE_ATTRIBUTES(root))
+    named = set(_NAMED(root))
     walker = lxml.etree.iterwalk(root, events=("start", "end", "comment", "pi"))
     for event, element in walker:
-        if event == "comment" or event == "pi":
-            if element.tail and open_blocks:
-                add_text(element.tail)
-            continue
-        tag = element.tag
         if event == "start":
-            counts = child_counts[-1]
-            if not isinstance(tag, str) or not _PLAIN_TAG.match(tag):
-                # Namespaced or odd tags: address them by position among all elements.
-                counts["*"] = position = counts.get("*", 0) + 1
-                step = f"*[{position}]"
-            else:
-                counts["*"] = counts.get("*", 0) + 1
-                counts[tag] = position = counts.get(tag, 0) + 1
-                step = f"{tag}[{position}]"
-            if element is root:
-                step = root_path.rsplit("/", 1)[1]
-            if tag in SKIPPED_TAGS or not isinstance(tag, str):
+            tag = element.tag
+            if tag in SKIPPED_TAGS or type(tag) is not str:
                 walker.skip_subtree()
-                context_stack.append(context_stack[-1])
-                tokens_stack.append(tokens_stack[-1])
-                path_stack.append(path_stack[-1])
-                id_stack.append(-1)
-                step_stack.append(step)
-                child_counts.append({})
+                frames.append((-1, 0, (), tag, _SKIPPED))
                 continue
             element_id += 1
-            subtree_chars.append(0)
-            subtree_links.append(0)
-            subtree_blocks.append(0)
-            context = context_stack[-1] | _TAG_FLAGS.get(tag, 0)
+            subtree_end.append(element_id)
+            parent = frames[-1]
+            context = parent[1] | _TAG_FLAGS.get(tag, 0)
+            ancestor_tokens = parent[2]
+            tokens = ancestor_tokens
             own_tokens: tuple[str, ...] = ()
-            if element.attrib:
-                own_tokens, implied = tokens_of(element)
+            if element in rare:
+                own_tokens, implied = walk.tokens_of(element, _TOKEN_ATTRIBUTES)
                 context |= implied
                 role = element.get("role")
                 if role:
                     context |= _ROLE_FLAGS.get(role.strip().lower(), 0)
-                style = (element.get("style") or "").replace(" ", "").lower()
-                if (element.get("hidden") is not None
-                        or element.get("aria-hidden") == "true"
-                        or "display:none" in style or "visibility:hidden" in style):
+                style = element.get("style")
+                if (element.get("hidden") is not None or element.get("aria-hidden") == "true"
+                        or (style and ("display:none" in (style := style.replace(" ", "").lower())
+                                       or "visibility:hidden" in style))):
                     context |= HIDDEN
-            ancestor_tokens = tokens_stack[-1]
-            tag_path = (path_stack[-1] + (tag,))[-MAX_TAG_PATH:]
-            step_stack.append(step)
-            child_counts.append({})
-            if tag == "a":
-                link_depth += 1  # also outside blocks, to match the decrement at its end
+            elif element in named:
+                own_tokens, implied = walk.tokens_of(element, _COMMON_TOKEN_ATTRIBUTES)
+                context |= implied
+            if own_tokens:
+                tokens = (ancestor_tokens + own_tokens)[-MAX_ANCESTOR_TOKENS:]
             if tag in BLOCK_TAGS:
                 if open_blocks:
                     flush(open_blocks[-1])
+                tag_path = tuple(frame[3] for frame in frames[1 - MAX_TAG_PATH:]
+                                 if frame[3] is not None) + (tag,)
                 open_blocks.append(_OpenBlock(
-                    element, element_id, tuple(id_stack[-1:-ANCESTOR_LEVELS - 1:-1]),
-                    "/".join(step_stack), len(id_stack) - ANCESTOR_LEVELS - 1, context,
-                    own_tokens, ancestor_tokens, tag_path, id_stack[-1],
+                    element, element_id,
+                    (parent[0], frames[-2][0], frames[-3][0], frames[-4][0])[:ANCESTOR_LEVELS],
+                    len(frames) - ANCESTOR_LEVELS, context, own_tokens, ancestor_tokens, tag_path,
+                    parent[0],
                 ))
-            elif open_blocks:
+                kind = _BLOCK
+            else:
+                kind = _INLINE
+                counted = _COUNTED.get(tag)
+                if counted == 1:
+                    link_depth += 1  # also outside blocks, to match the decrement at its end
+                    kind = _LINK
+                if open_blocks:
+                    current = open_blocks[-1]
+                    if counted:
+                        if counted == 1:
+                            current.link_count += 1
+                        elif counted == 2:
+                            current.image_count += 1
+                        elif counted == 5:
+                            current.parts.append("\n")
+                        else:
+                            current.input_count += 1
+                            if counted == 3 and element.get("type", "").lower() in ("submit",
+                                                                                    "button"):
+                                current.parts.append(" " + (element.get("value") or "") + " ")
+                    if own_tokens:
+                        current.inner_tokens.extend(own_tokens)
+            frames.append((element_id, context, tokens, tag, kind))
+            text = element.text
+            if text and open_blocks:
                 current = open_blocks[-1]
-                if tag == "a":
-                    current.link_count += 1
-                elif tag == "img":
-                    current.image_count += 1
-                elif tag == "input" or tag == "button":
-                    current.input_count += 1
-                    if tag == "input" and element.get("type", "").lower() in ("submit", "button"):
-                        current.parts.append(" " + (element.get("value") or "") + " ")
-                elif tag == "br":
-                    current.parts.append("\n")
-                if own_tokens:
-                    current.inner_tokens.extend(own_tokens)
-            context_stack.append(context)
-            tokens_stack.append((ancestor_tokens + own_tokens)[-MAX_ANCESTOR_TOKENS:])
-            path_stack.append(tag_path)
-            id_stack.append(element_id)
-            if element.text and open_blocks:
-                add_text(element.text)
-        else:
-            if tag in BLOCK_TAGS:
-                flush(open_blocks.pop())  # before the subtree totals move up to the parent
-            elif tag == "a":
-                link_depth -= 1
-            context_stack.pop()
-            tokens_stack.pop()
-            path_stack.pop()
-            ended = id_stack.pop()
-            parent = id_stack[-1]
-            if ended > 0 and parent > 0:
-                subtree_chars[parent] += subtree_chars[ended]
-                subtree_links[parent] += subtree_links[ended]
-                subtree_blocks[parent] += subtree_blocks[ended]
-            step_stack.pop()
-            child_counts.pop()
-            if element.tail and open_blocks:
-                add_text(element.tail)
-    for block, ancestors in zip(blocks, block_ancestors):
-        block.ancestor_stats = tuple(
-            (subtree_chars[i], subtree_links[i], subtree_blocks[i]) if i > 0 else (0, 0, 0)
-            for i in ancestors)
-    return blocks
+                current.parts.append(text)
+                if link_depth:
+                    current.link_parts.append(text)
+            continue
+        if event == "end":
+            frame = frames.pop()
+            kind = frame[4]
+            if kind != _SKIPPED:
+                subtree_end[frame[0]] = element_id
+                if kind == _BLOCK:
+                    flush(open_blocks.pop())
+                elif kind == _LINK:
+                    link_depth -= 1
+        tail = element.tail  # "end", "comment" and "pi" events: the text after the node
+        if tail and open_blocks:
+            current = open_blocks[-1]
+            current.parts.append(tail)
+            if link_depth:
+                current.link_parts.append(tail)
+    return walk.page_blocks(_title_of(root))
+
+
+
+def _configure_speedups() -> None:
+    """Hand the compiled walk the same tables the Python walk uses."""
+    names = BLOCK_TAGS | SKIPPED_TAGS | set(_TAG_FLAGS) | set(_COUNTED)
+    tags = {name: (name in BLOCK_TAGS, name in SKIPPED_TAGS, _COUNTED.get(name, 0),
+                   _TAG_FLAGS.get(name, 0)) for name in names}
+    _speedups.configure(tags, dict(_ROLE_FLAGS), dict(_TOKEN_FLAGS), _tokenize,
+                        (MAX_OWN_TOKENS, MAX_ANCESTOR_TOKENS, MAX_INNER_TOKENS, MAX_TAG_PATH,
+                         ANCESTOR_LEVELS), HIDDEN)
+
+
+if _speedups is not None:
+    _configure_speedups()

@@ -21,7 +21,7 @@ from ._version import __version__
 from .api import classify
 from .errors import BoilerkitError, ModelNotFoundError
 from .page import FORMATS, Page, render
-from .persistence import default_model, default_model_path, load_model
+from .persistence import default_model, default_model_path, load_model, save_model
 
 log = logging.getLogger("boilerkit")
 
@@ -287,9 +287,27 @@ def cmd_extract(args: argparse.Namespace) -> int:
 # -- train / evaluate ---------------------------------------------------------
 
 
+def _need_training_extra() -> None:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError as error:
+        raise BoilerkitError("training needs scikit-learn: pip install 'boilerkit[train]'") \
+            from error
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from .persistence import convert_joblib
+
+    _need_training_extra()
+    manifest = convert_joblib(args.source, args.destination)
+    log.info("wrote %s", manifest)
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    from .evaluation import format_report
+    _need_training_extra()
     from .datasets.corpus import read_labelled
+    from .evaluation import format_report
     from .training import train
 
     show_progress = not _quiet(args)
@@ -330,7 +348,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "metrics": {key: value for key, value in metrics.items()
                     if key not in ("training", "holdout")},
     }
-    manifest = model.save(args.output, metadata=metadata)
+    manifest = save_model(model, args.output, metadata=metadata)
     log.info("saved the model to %s (manifest %s)", args.output, manifest)
     if metrics.get("n_blocks"):
         print(f"held-out evaluation ({_holdout_text(metrics['holdout'])}):")
@@ -395,7 +413,7 @@ def _add_logging_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--model", metavar="PATH",
-                        help="model directory or .joblib file (default: the pre-trained model)")
+                        help="model directory (default: the pre-trained model)")
 
 
 def _per_page_cap(text: str) -> tuple[str, int]:
@@ -488,7 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("data", nargs="+", metavar="DATA",
                               help="labelled file or directory (searched recursively)")
     train_parser.add_argument("-o", "--output", required=True, metavar="MODEL",
-                              help="where to save the model: a directory or a .joblib file")
+                              help="the model directory to write")
     dev_group = train_parser.add_mutually_exclusive_group()
     dev_group.add_argument("--dev", nargs="+", metavar="DATA",
                            help="held-out data to evaluate on instead of held-out sites")
@@ -529,6 +547,19 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="print the metrics as JSON")
     _add_logging_options(evaluate_parser)
     evaluate_parser.set_defaults(handler=cmd_evaluate)
+
+    convert_parser = commands.add_parser(
+        "convert", help="convert a pickled model into the plain model format",
+        description=_wrap("Convert a BlockClassifier pickled with joblib (by this boilerkit "
+                          "version) into a model directory of plain arrays that loads without "
+                          "scikit-learn and runs no code. This unpickles SOURCE: convert only "
+                          "files you trust. Models of boilerkit 0.1 use another feature schema "
+                          "and have to be retrained with `boilerkit train`."))
+    convert_parser.add_argument("source", metavar="SOURCE", help="a .joblib file or a folder")
+    convert_parser.add_argument("destination", metavar="DESTINATION",
+                                help="the model directory to write")
+    _add_logging_options(convert_parser)
+    convert_parser.set_defaults(handler=cmd_convert)
     return parser
 
 

@@ -1,32 +1,45 @@
-"""Step 3: turn the blocks of a page into feature arrays.
+"""Step 3: turn the blocks of a page into a feature matrix, with numpy only.
 
 Everything here is language-independent: word counts treat each CJK
-character as a word, and no stop-word list is used. Two transformers follow
-the scikit-learn API and take a sequence of pages (each a list of
-:class:`~boilerkit.blocks.Block`), returning one row per block:
+character as a word, and no stop-word list is used. A page's rows hold
 
-- :class:`NumericFeatures`: text statistics, position, depth, tag, context
-  flags, statistics of the enclosing containers, and the same shallow
-  statistics for the two blocks before and after;
-- :class:`TokenFeatures`: class/id/role tokens of the block, its ancestors and
-  its inline children, tag-path bigrams and the words of short blocks, hashed
-  so that unseen sites still get features.
+- numeric features: text statistics, position, depth, tag, context flags,
+  statistics of the enclosing containers, windows over the neighbouring
+  blocks, the same shallow statistics for the two blocks before and after,
+  and where the block sits relative to the page's headline (the ``<h1>`` and
+  the block that matches the ``<title>``);
+- hashed tokens: class/id/role tokens of the block (``own:``), its ancestors
+  (``anc:``) and its inline children (``in:``), bigrams of its last four tags
+  (``path:a>b``) and the words of blocks of at most six words (``word:``),
+  counted in :attr:`FeatureConfig.n_hashed` buckets (``crc32 % n``) as
+  ``log1p(count)``, so that unseen sites still get features.
+
+:class:`PageFeatures` assembles the rows of one page in chunks, so a page of
+a million blocks never needs its whole matrix in memory.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction import FeatureHasher
 
-from .blocks import ANCESTOR_LEVELS, CONTEXT_NAMES, Block
+from .blocks import (
+    ANCESTOR_LEVELS, CONTEXT_NAMES, NUMBER_FIELDS, Block, ancestor_stats_of, numbers_of,
+)
 
-#: Bump when the meaning or order of feature columns changes; saved models record it.
-FEATURE_SCHEMA_VERSION = 3
+try:  # the compiled accelerator is optional: the Python path gives the same numbers
+    from . import _speedups
+except ImportError:  # pragma: no cover - depends on the build
+    _speedups = None
+
+#: Bump when the meaning or order of feature columns changes (here or in what
+#: :mod:`boilerkit.blocks` computes); saved models record it.
+FEATURE_SCHEMA_VERSION = 4
 
 _TAG_GROUPS = {
     "p": "p", "div": "div", "li": "li", "dd": "li", "dt": "li", "td": "td", "th": "td",
@@ -34,36 +47,46 @@ _TAG_GROUPS = {
     "option": "option", "select": "option", "pre": "pre", "blockquote": "blockquote",
     "figcaption": "caption", "caption": "caption", "section": "section", "article": "section",
     "main": "section", "aside": "aside", "nav": "nav", "header": "header", "footer": "footer",
-    "form": "form", "fieldset": "form", "legend": "form", "textarea": "form", "ul": "list",
+    "form": "form", "fieldset": "form", "legend": "form", "ul": "list",
     "ol": "list", "dl": "list", "tr": "td", "table": "td", "span": "other", "body": "body",
 }
 TAG_GROUP_NAMES = tuple(sorted(set(_TAG_GROUPS.values()) | {"other"}))
 _TAG_INDEX = {name: i for i, name in enumerate(TAG_GROUP_NAMES)}
+_TAG_INDEX_OF = {tag: _TAG_INDEX[group] for tag, group in _TAG_GROUPS.items()}
+_OTHER = _TAG_INDEX["other"]
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_PUNCTUATION = string.punctuation + "“”‘’«»„…–—·•|»›‹。、，！？：；（）「」"
-_DELETE_PUNCTUATION = str.maketrans("", "", _PUNCTUATION)
+#: Characters counted as punctuation, and those that end a sentence.
+PUNCTUATION = string.punctuation + "“”‘’«»„…–—·•|»›‹。、，！？：；（）「」"
+SENTENCE_END = tuple(".!?。！？…\"”'»)")
+_DELETE_PUNCTUATION = str.maketrans("", "", PUNCTUATION)
 _DELETE_DIGITS = str.maketrans("", "", string.digits)
-_SENTENCE_END = tuple(".!?。！？…\"”'»)")
+# Punctuation to spaces, to cut text into words for matching the title.
+_PUNCTUATION_TO_SPACE = str.maketrans(dict.fromkeys(PUNCTUATION, " "))
+# Separators between a headline and the site name in a <title>.
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·»]\s+|\s+[|·»]|[|·»]\s+")
 _WRAP_WIDTH = 80  # boilerpipe's line width for text density
 _SHORT_BLOCK_WORDS = 6
+_TITLE_MATCH_MAX_WORDS = 40
 _NEIGHBOUR_OFFSETS = (-2, -1, 1, 2)
 _SHALLOW_NAMES = ("log_chars", "link_density", "text_density", "heading", "punctuation_ratio",
                   "same_parent")
-
 _BASE_NAMES = (
     "log_chars", "log_words", "link_density", "text_density", "log_links", "punctuation_ratio",
     "digit_ratio", "sentence_end", "mean_word_length", "relative_position",
     "relative_char_position", "depth", "relative_depth", "char_share", "log_images",
     "log_inputs", "offset_from_longest", "log_page_blocks", "log_page_chars", "link_only",
 )
+_HEADLINE_NAMES = ("title_overlap", "title_coverage", "is_title_match", "offset_from_title",
+                   "chars_from_title", "offset_from_h1", "after_title")
 _ANCESTOR_NAMES = tuple(f"ancestor{level}_{name}" for level in range(1, ANCESTOR_LEVELS + 1)
                         for name in ("log_chars", "link_density", "log_blocks", "char_share"))
 _WINDOWS = (3, 10)
 _WINDOW_NAMES = tuple(f"window{size}_{name}" for size in _WINDOWS
                       for name in ("log_chars", "link_density", "sentence_end"))
-FEATURE_NAMES: tuple[str, ...] = (
+NUMERIC_NAMES: tuple[str, ...] = (
     _BASE_NAMES
+    + _HEADLINE_NAMES
     + _ANCESTOR_NAMES
     + _WINDOW_NAMES
     + tuple(f"tag_{name}" for name in TAG_GROUP_NAMES)
@@ -71,6 +94,68 @@ FEATURE_NAMES: tuple[str, ...] = (
     + tuple(f"{name}@{offset:+d}" for offset in _NEIGHBOUR_OFFSETS for name in _SHALLOW_NAMES)
     + tuple(f"exists@{offset:+d}" for offset in _NEIGHBOUR_OFFSETS)
 )
+#: Rows per chunk when a page's rows are assembled piecewise.
+CHUNK_ROWS = 8192
+# A token cache larger than this is emptied rather than grown without bound.
+_MAX_CACHED_TOKENS = 200_000
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """What a model's feature matrix looks like; saved with the model."""
+
+    n_hashed: int = 256
+    schema_version: int = FEATURE_SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.n_hashed, int) or self.n_hashed < 1:
+            raise ValueError(f"n_hashed must be a positive integer, got {self.n_hashed!r}")
+
+    @property
+    def n_features(self) -> int:
+        return len(NUMERIC_NAMES) + self.n_hashed
+
+    def feature_names(self) -> tuple[str, ...]:
+        return NUMERIC_NAMES + tuple(f"token_{i}" for i in range(self.n_hashed))
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "hash": "crc32", "numeric_features": len(NUMERIC_NAMES)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FeatureConfig:
+        return cls(n_hashed=int(data["n_hashed"]), schema_version=int(data["schema_version"]))
+
+
+def hashed_index(token: str, n_buckets: int) -> int:
+    """The bucket of a token: CRC-32 of its UTF-8 bytes, modulo ``n_buckets``."""
+    return zlib.crc32(token.encode("utf-8", "surrogatepass")) % n_buckets
+
+
+def text_stats(texts: list[str], use_speedups: bool = True) -> np.ndarray:
+    """``(n, 6)``: characters, words (each CJK character one), spaces, punctuation, digits,
+    and whether the text ends like a sentence, per block text."""
+    if use_speedups and _speedups is not None:
+        return np.frombuffer(_speedups.text_stats(texts), dtype=np.float64).reshape(-1, 6)
+    n = len(texts)
+    chars = np.fromiter(map(len, texts), dtype=np.float64, count=n)
+    cjk = np.fromiter((len(_CJK.findall(t)) for t in texts), dtype=np.float64, count=n)
+    words = np.fromiter((len(_CJK.sub(" ", t).split()) if c else (t.count(" ") + 1 if t else 0)
+                         for t, c in zip(texts, cjk)), dtype=np.float64, count=n) + cjk
+    spaces = np.fromiter((t.count(" ") for t in texts), dtype=np.float64, count=n)
+    punctuation = chars - np.fromiter((len(t.translate(_DELETE_PUNCTUATION)) for t in texts),
+                                      dtype=np.float64, count=n)
+    digits = chars - np.fromiter((len(t.translate(_DELETE_DIGITS)) for t in texts),
+                                 dtype=np.float64, count=n)
+    ends = np.fromiter((t.endswith(SENTENCE_END) for t in texts), dtype=np.float64, count=n)
+    return np.column_stack([chars, words, spaces, punctuation, digits, ends]).reshape(n, 6)
+
+
+def _short_words(text: str) -> list[str] | None:
+    """The words of a block of at most six words, lower-cased and stripped of punctuation."""
+    if text.count(" ") >= _SHORT_BLOCK_WORDS:
+        return None
+    words = text.lower().split()
+    return [w.strip(PUNCTUATION) for w in words] if len(words) <= _SHORT_BLOCK_WORDS else None
 
 
 def _window_means(values: np.ndarray, size: int) -> np.ndarray:
@@ -82,131 +167,259 @@ def _window_means(values: np.ndarray, size: int) -> np.ndarray:
     return (padded[high] - padded[low]) / (high - low)
 
 
-def page_feature_matrix(blocks: Sequence[Block]) -> np.ndarray:
-    """The numeric features of one page: a ``(len(blocks), len(FEATURE_NAMES))`` float32 array."""
-    n = len(blocks)
-    if n == 0:
-        return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
-    texts = [block.text for block in blocks]
-    chars = np.fromiter((len(t) for t in texts), dtype=np.float64, count=n)
-    # Every CJK character counts as one word; other words are split on whitespace.
-    words = np.fromiter((len(_CJK.sub(" ", t).split()) + len(_CJK.findall(t)) for t in texts),
-                        dtype=np.float64, count=n)
-    visible_chars = chars - np.fromiter((t.count(" ") for t in texts), dtype=np.float64, count=n)
-    punctuation = chars - np.fromiter((len(t.translate(_DELETE_PUNCTUATION)) for t in texts),
-                                      dtype=np.float64, count=n)
-    digits = chars - np.fromiter((len(t.translate(_DELETE_DIGITS)) for t in texts),
-                                 dtype=np.float64, count=n)
-    sentence_end = np.fromiter((t.endswith(_SENTENCE_END) for t in texts), dtype=np.float64, count=n)
-    link_chars = np.fromiter((b.link_text_length for b in blocks), dtype=np.float64, count=n)
-    links = np.fromiter((b.link_count for b in blocks), dtype=np.float64, count=n)
-    depth = np.fromiter((b.depth for b in blocks), dtype=np.float64, count=n)
-    images = np.fromiter((b.image_count for b in blocks), dtype=np.float64, count=n)
-    inputs = np.fromiter((b.input_count for b in blocks), dtype=np.float64, count=n)
-    context = np.fromiter((b.context for b in blocks), dtype=np.int64, count=n)
-    tags = np.fromiter((_TAG_INDEX[_TAG_GROUPS.get(b.tag, "other")] for b in blocks),
-                       dtype=np.int64, count=n)
-    parent_ids = np.fromiter((b.parent_id for b in blocks), dtype=np.int64, count=n)
-    # (n, levels, 3): characters, link characters and blocks under each ancestor.
-    ancestors = np.asarray([b.ancestor_stats for b in blocks], dtype=np.float64).reshape(
-        n, ANCESTOR_LEVELS, 3)
-
-    log_chars = np.log1p(chars)
-    # Link text is counted without whitespace (see Block.link_text_length).
-    link_density = np.minimum(link_chars / np.maximum(visible_chars, 1), 1.0)
-    text_density = np.where(chars <= _WRAP_WIDTH, words, words * _WRAP_WIDTH / np.maximum(chars, 1))
-    total_chars = chars.sum()
-    index = np.arange(n, dtype=np.float64)
-    chars_before = np.cumsum(chars) - chars
-    heading = ((tags == _TAG_INDEX["h1"]) | (tags == _TAG_INDEX["h"])).astype(np.float64)
-    punctuation_ratio = punctuation / np.maximum(chars, 1)
-
-    columns = [
-        log_chars, np.log1p(words), link_density, text_density, np.log1p(links),
-        punctuation_ratio, digits / np.maximum(chars, 1), sentence_end,
-        chars / np.maximum(words, 1), index / max(n - 1, 1), chars_before / max(total_chars, 1),
-        depth, depth / max(depth.max(), 1), chars / max(total_chars, 1), np.log1p(images),
-        np.log1p(inputs), (index - float(np.argmax(chars))) / n,
-        np.full(n, np.log1p(n)), np.full(n, np.log1p(total_chars)),
-        (link_density > 0.99).astype(np.float64),
-    ]
-    total_visible = max(visible_chars.sum(), 1.0)
-    for level in range(ANCESTOR_LEVELS):
-        subtree_chars, subtree_links, subtree_blocks = ancestors[:, level].T
-        columns += [np.log1p(subtree_chars), subtree_links / np.maximum(subtree_chars, 1),
-                    np.log1p(subtree_blocks), subtree_chars / total_visible]
-    for size in _WINDOWS:
-        columns += [_window_means(log_chars, size), _window_means(link_density, size),
-                    _window_means(sentence_end, size)]
-    base = np.column_stack(columns)
-    tag_onehot = np.zeros((n, len(TAG_GROUP_NAMES)))
-    tag_onehot[np.arange(n), tags] = 1.0
-    flags = ((context[:, None] >> np.arange(len(CONTEXT_NAMES))) & 1).astype(np.float64)
-
-    shallow = np.column_stack([log_chars, link_density, text_density, heading, punctuation_ratio])
-    neighbours = []
-    exists = []
-    for offset in _NEIGHBOUR_OFFSETS:
-        shifted = np.zeros((n, len(_SHALLOW_NAMES)))
-        present = np.zeros(n)
-        source = slice(max(0, offset), n + min(0, offset))
-        target = slice(max(0, -offset), n - max(0, offset))
-        shifted[target, :-1] = shallow[source]
-        shifted[target, -1] = parent_ids[source] == parent_ids[target]
-        present[target] = 1.0
-        neighbours.append(shifted)
-        exists.append(present)
-    matrix = np.hstack([base, tag_onehot, flags, *neighbours, np.column_stack(exists)])
-    return matrix.astype(np.float32)
+def _title_core_words(title: str | None) -> set[str]:
+    """The words of the longest part of the title between separators (the headline)."""
+    if not title:
+        return set()
+    parts = [part for part in _TITLE_SEPARATORS.split(title) if part.strip()]
+    core = max(parts, key=len) if parts else title
+    return set(core.lower().translate(_PUNCTUATION_TO_SPACE).split())
 
 
-def block_tokens(block: Block) -> list[str]:
-    """The hashed-token strings of one block."""
-    tokens = ["own:" + t for t in block.own_tokens]
-    tokens += ["anc:" + t for t in block.ancestor_tokens]
-    tokens += ["in:" + t for t in block.inner_tokens]
-    path = block.tag_path
-    tokens += [f"path:{a}>{b}" for a, b in zip(path[-4:], path[-3:])]
-    words = block.text.lower().split()
-    if len(words) <= _SHORT_BLOCK_WORDS:
-        tokens += ["word:" + w.strip(_PUNCTUATION) for w in words]
-    return tokens
+class PageFeatures:
+    """The feature rows of one page.
+
+    The per-block statistics are computed once for the whole page (windows
+    and neighbours need them); :meth:`rows` assembles any range of rows as a
+    float32 matrix of :attr:`FeatureConfig.n_features` columns.
+    ``token_cache`` maps token strings to buckets across pages; pass the same
+    dict for every page of a model (it is bounded).
+    """
+
+    def __init__(self, blocks: Sequence[Block], config: FeatureConfig,
+                 token_cache: dict[str, int] | None = None, use_speedups: bool = True) -> None:
+        self.blocks = blocks
+        self.config = config
+        self.token_cache = token_cache if token_cache is not None else {}
+        self.use_speedups = use_speedups
+        self.n = n = len(blocks)
+        if n == 0:
+            return
+        texts = [block.text for block in blocks]
+        chars, words, spaces, punctuation, digits, self.sentence_end = text_stats(
+            texts, use_speedups).T
+
+        numbers = numbers_of(blocks)  # type: ignore[arg-type]
+        column = {name: numbers[:, i] for i, name in enumerate(NUMBER_FIELDS)}
+        link_chars = column["link_text_length"].astype(np.float64)
+        self.links = column["link_count"].astype(np.float64)
+        self.depth = column["depth"].astype(np.float64)
+        self.images = column["image_count"].astype(np.float64)
+        self.inputs = column["input_count"].astype(np.float64)
+        self.context = column["context"]
+        tag_index = _TAG_INDEX_OF
+        self.tags = np.fromiter((tag_index.get(b.tag, _OTHER) for b in blocks), dtype=np.int64,
+                                count=n)
+        self.parent_ids = column["parent_id"]
+        self.ancestors = ancestor_stats_of(blocks)  # type: ignore[arg-type]
+
+        self.chars, self.words, self.punctuation, self.digits = chars, words, punctuation, digits
+        self.log_chars = np.log1p(chars)
+        # Link text is counted without whitespace (see Block.link_text_length).
+        visible = chars - spaces
+        self.visible_total = max(visible.sum(), 1.0)
+        self.link_density = np.minimum(link_chars / np.maximum(visible, 1), 1.0)
+        self.text_density = np.where(chars <= _WRAP_WIDTH, words,
+                                     words * _WRAP_WIDTH / np.maximum(chars, 1))
+        self.total_chars = chars.sum()
+        self.chars_before = np.cumsum(chars) - chars
+        self.heading = ((self.tags == _TAG_INDEX["h1"]) | (self.tags == _TAG_INDEX["h"])
+                        ).astype(np.float64)
+        self.punctuation_ratio = punctuation / np.maximum(chars, 1)
+        self.longest = float(np.argmax(chars))
+        self.shallow = np.column_stack([self.log_chars, self.link_density, self.text_density,
+                                        self.heading, self.punctuation_ratio])
+        self.windows = [(_window_means(self.log_chars, size),
+                         _window_means(self.link_density, size),
+                         _window_means(self.sentence_end, size)) for size in _WINDOWS]
+        self._headline(texts, getattr(blocks, "title", None))
+
+    def _headline(self, texts: list[str], title: str | None) -> None:
+        """Where each block sits relative to the headline: the <title> match and the <h1>."""
+        n = self.n
+        overlap = np.zeros(n)
+        coverage = np.zeros(n)
+        core = _title_core_words(title)
+        if core:
+            # Only blocks holding the title's longest word can match it well: a substring
+            # test skips the others cheaply.
+            key = max(core, key=len)
+            for i in np.flatnonzero(self.words <= _TITLE_MATCH_MAX_WORDS):
+                lowered = texts[i].lower()
+                if key not in lowered:
+                    continue
+                words = set(lowered.translate(_PUNCTUATION_TO_SPACE).split())
+                if words:
+                    shared = len(words & core)
+                    overlap[i] = shared / len(words)
+                    coverage[i] = shared / len(core)
+        score = overlap * coverage
+        best = int(np.argmax(score)) if score.max() > 0.25 else -1
+        index = np.arange(n, dtype=np.float64)
+        self.title_overlap, self.title_coverage = overlap, coverage
+        self.is_title_match = (index == best).astype(np.float64)
+        if best >= 0:
+            self.offset_from_title = (index - best) / n
+            self.chars_from_title = (self.chars_before - self.chars_before[best]) / max(
+                self.total_chars, 1)
+            self.after_title = (index >= best).astype(np.float64)
+        else:
+            self.offset_from_title = np.zeros(n)
+            self.chars_from_title = np.zeros(n)
+            self.after_title = np.full(n, 0.5)
+        h1 = np.flatnonzero(self.tags == _TAG_INDEX["h1"])
+        self.offset_from_h1 = (index - h1[0]) / n if len(h1) else np.zeros(n)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def rows(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Rows ``start:stop`` of the page's feature matrix (float32)."""
+        stop = self.n if stop is None else min(stop, self.n)
+        if stop <= start:
+            return np.zeros((0, self.config.n_features), dtype=np.float32)
+        return np.hstack([self._numeric(start, stop), self._tokens(start, stop)])
+
+    def matrix(self) -> np.ndarray:
+        return self.rows(0, self.n)
+
+    def _numeric(self, start: int, stop: int) -> np.ndarray:
+        n, part = self.n, slice(start, stop)
+        k = stop - start
+        index = np.arange(start, stop, dtype=np.float64)
+        chars, words, depth = self.chars[part], self.words[part], self.depth[part]
+        link_density = self.link_density[part]
+        columns = [
+            self.log_chars[part], np.log1p(words), link_density, self.text_density[part],
+            np.log1p(self.links[part]), self.punctuation_ratio[part],
+            self.digits[part] / np.maximum(chars, 1), self.sentence_end[part],
+            chars / np.maximum(words, 1), index / max(n - 1, 1),
+            self.chars_before[part] / max(self.total_chars, 1),
+            depth, depth / max(self.depth.max(), 1), chars / max(self.total_chars, 1),
+            np.log1p(self.images[part]), np.log1p(self.inputs[part]),
+            (index - self.longest) / n, np.full(k, np.log1p(n)),
+            np.full(k, np.log1p(self.total_chars)), (link_density > 0.99).astype(np.float64),
+            self.title_overlap[part], self.title_coverage[part], self.is_title_match[part],
+            self.offset_from_title[part], self.chars_from_title[part], self.offset_from_h1[part],
+            self.after_title[part],
+        ]
+        matrix = np.empty((k, len(NUMERIC_NAMES)), dtype=np.float32)
+        width = len(columns)
+        matrix[:, :width] = np.column_stack(columns)
+        ancestors = self.ancestors[part]  # (k, levels, [chars, link chars, blocks])
+        subtree_chars = ancestors[:, :, 0]
+        per_level = np.stack([np.log1p(subtree_chars),
+                              ancestors[:, :, 1] / np.maximum(subtree_chars, 1),
+                              np.log1p(ancestors[:, :, 2]), subtree_chars / self.visible_total],
+                             axis=2)
+        matrix[:, width:width + 4 * ANCESTOR_LEVELS] = per_level.reshape(k, -1)
+        width += 4 * ANCESTOR_LEVELS
+        windows = np.column_stack([values[part] for window in self.windows for values in window])
+        matrix[:, width:width + windows.shape[1]] = windows
+        width += windows.shape[1]
+        tags = self.tags[part]
+        onehot = matrix[:, width:width + len(TAG_GROUP_NAMES)]
+        onehot[:] = 0.0
+        onehot[np.arange(k), tags] = 1.0
+        width += len(TAG_GROUP_NAMES)
+        flags = (self.context[part, None] >> np.arange(len(CONTEXT_NAMES))) & 1
+        matrix[:, width:width + len(CONTEXT_NAMES)] = flags
+        width += len(CONTEXT_NAMES)
+        shallow = self.shallow
+        n_shallow = len(_SHALLOW_NAMES)
+        exists_at = width + len(_NEIGHBOUR_OFFSETS) * n_shallow
+        for j, offset in enumerate(_NEIGHBOUR_OFFSETS):
+            source = np.arange(start, stop) + offset
+            present = (source >= 0) & (source < n)
+            source = np.clip(source, 0, n - 1)
+            neighbour = matrix[:, width:width + n_shallow]
+            neighbour[:, :-1] = shallow[source] * present[:, None]
+            neighbour[:, -1] = present & (self.parent_ids[source] == self.parent_ids[part])
+            width += n_shallow
+            matrix[:, exists_at + j] = present
+        return matrix
+
+    def _buckets(self, tokens: list[str]) -> list[int]:
+        cache = self.token_cache
+        if len(cache) >= _MAX_CACHED_TOKENS:
+            cache.clear()
+        n_hashed = self.config.n_hashed
+        found = []
+        for token in tokens:
+            bucket = cache.get(token)
+            if bucket is None:
+                bucket = cache[token] = hashed_index(token, n_hashed)
+            found.append(bucket)
+        return found
+
+    def _tokens(self, start: int, stop: int) -> np.ndarray:
+        """log1p of the token counts per bucket."""
+        n_hashed = self.config.n_hashed
+        if self.use_speedups and _speedups is not None:
+            blocks = list(self.blocks[start:stop])
+            words = [None if block.text.count(" ") >= _SHORT_BLOCK_WORDS
+                     else _short_words(block.text) for block in blocks]
+            counts = np.frombuffer(_speedups.hash_tokens(blocks, words, n_hashed),
+                                   dtype=np.float32).reshape(len(blocks), n_hashed)
+            return np.log1p(counts, dtype=np.float32)
+        buckets = self._buckets
+        # Token tuples are shared: by all blocks of a container (ancestors), by elements
+        # with the same class (own, inner) and by blocks at the same place (path).
+        # Hash each distinct tuple once; the blocks keep the tuples alive meanwhile.
+        by_tuple: dict[tuple[str, int], list[int]] = {}
+        by_path: dict[tuple[str, ...], list[int]] = {}
+        columns: list[int] = []
+        lengths = np.zeros(stop - start, dtype=np.int64)
+        for row, block in enumerate(self.blocks[start:stop]):
+            before = len(columns)
+            for prefix, tokens in (("anc:", block.ancestor_tokens), ("own:", block.own_tokens),
+                                   ("in:", block.inner_tokens)):
+                if tokens:
+                    key = (prefix, id(tokens))
+                    cached = by_tuple.get(key)
+                    if cached is None:
+                        cached = by_tuple[key] = buckets([prefix + t for t in tokens])
+                    columns += cached
+            path = block.tag_path[-4:]
+            cached = by_path.get(path)
+            if cached is None:
+                cached = by_path[path] = buckets([f"path:{a}>{b}" for a, b in zip(path, path[1:])])
+            columns += cached
+            words = _short_words(block.text)
+            if words:
+                columns += buckets(["word:" + word for word in words])
+            lengths[row] = len(columns) - before
+        k = stop - start
+        rows = np.repeat(np.arange(k), lengths)
+        counts = np.bincount(rows * n_hashed + np.asarray(columns, dtype=np.int64),
+                             minlength=k * n_hashed).reshape(k, n_hashed)
+        return np.log1p(counts, dtype=np.float32)
 
 
-class NumericFeatures(TransformerMixin, BaseEstimator):
-    """Pages -> dense float32 matrix of :data:`FEATURE_NAMES`, one row per block."""
-
-    def fit(self, pages: Sequence[Sequence[Block]], y=None) -> "NumericFeatures":
-        return self
-
-    def transform(self, pages: Sequence[Sequence[Block]]) -> np.ndarray:
-        matrices = [page_feature_matrix(page) for page in pages]
-        if not matrices:
-            return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
-        return np.vstack(matrices)
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        return np.asarray(FEATURE_NAMES, dtype=object)
+def page_matrix(blocks: Sequence[Block], config: FeatureConfig,
+                token_cache: dict[str, int] | None = None) -> np.ndarray:
+    """The whole feature matrix of one page (use :class:`PageFeatures` for huge pages)."""
+    return PageFeatures(blocks, config, token_cache).matrix()
 
 
-class TokenFeatures(TransformerMixin, BaseEstimator):
-    """Pages -> dense float32 matrix of hashed token counts (``log1p``), one row per block."""
+def feature_matrix(pages: Sequence[Sequence[Block]], config: FeatureConfig,
+                   token_cache: dict[str, int] | None = None,
+                   progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """The feature rows of several pages, stacked: one row per block.
 
-    def __init__(self, n_features: int = 256):
-        self.n_features = n_features
+    ``progress(pages_done)`` is called after each page.
+    """
+    cache = token_cache if token_cache is not None else {}
+    matrices = []
+    for done, page in enumerate(pages, 1):
+        if len(page):
+            matrices.append(page_matrix(page, config, cache))
+        if progress is not None:
+            progress(done)
+    if not matrices:
+        return np.zeros((0, config.n_features), dtype=np.float32)
+    return np.vstack(matrices)
 
-    def fit(self, pages: Sequence[Sequence[Block]], y=None) -> "TokenFeatures":
-        return self
 
-    def transform(self, pages: Sequence[Sequence[Block]]) -> np.ndarray:
-        hasher = FeatureHasher(n_features=self.n_features, input_type="string",
-                               alternate_sign=False, dtype=np.float32)
-        token_lists = [block_tokens(block) for page in pages for block in page]
-        if not token_lists:
-            return np.zeros((0, self.n_features), dtype=np.float32)
-        hashed = hasher.transform(token_lists)
-        hashed.data = np.log1p(hashed.data)
-        return hashed.toarray()
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        return np.asarray([f"token_{i}" for i in range(self.n_features)], dtype=object)
+if _speedups is not None:
+    _speedups.configure_text(PUNCTUATION, "".join(SENTENCE_END))

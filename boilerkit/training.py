@@ -15,17 +15,12 @@ from .errors import BoilerkitError
 from .evaluation import evaluate
 from .labelled import LabelledPage
 from .labels import label_order
-from .model import BlockClassifier
+from .estimator import BlockClassifier
 from .progress import Progress
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOLDOUT = 0.15
-
-# BlockClassifier.fit walks the pages three times: a label check, then once per
-# feature transformer (numeric, tokens). The feature progress bar allows for that.
-_FIT_PASSES = 3
-
 
 # -- preparing ----------------------------------------------------------------
 
@@ -149,45 +144,12 @@ def split_holdout(pages: Sequence[LabelledPage], fraction: float = DEFAULT_HOLDO
 # -- training -----------------------------------------------------------------
 
 
-class _CountingPages(Sequence):
-    """The pages' blocks, advancing a progress bar as the model walks through them.
-
-    The bar counts pages; each page is handed out ``passes`` times, so it
-    moves one step every ``passes`` pages handed out, and ``on_done`` runs
-    after the last one.
-    """
-
-    def __init__(self, pages: Sequence[Sequence[Block]], bar: Progress, passes: int,
-                 on_done=None):
-        self._pages = pages
-        self._bar = bar
-        self._passes = passes
-        self._on_done = on_done
-        self._visits = 0
-
-    def __len__(self) -> int:
-        return len(self._pages)
-
-    def __getitem__(self, index):
-        return self._pages[index]
-
-    def __iter__(self):
-        for page in self._pages:
-            yield page
-            self._visits += 1
-            position = min(self._visits // self._passes, len(self._pages))
-            if position > self._bar.n:
-                self._bar.update(position - self._bar.n)
-            if self._visits == self._passes * len(self._pages) and self._on_done:
-                self._on_done()
-
-
 def train(pages: Sequence[LabelledPage], *, dev_pages: Sequence[LabelledPage] | None = None,
           params: Mapping | None = None, label_map: Mapping[str, str | None] | None = None,
           page_weights: bool = True, holdout: float = DEFAULT_HOLDOUT,
           max_per_page: Mapping[str, int] | None = None,
           progress: bool = True) -> tuple[BlockClassifier, dict]:
-    """Fit a :class:`~boilerkit.model.BlockClassifier` on labelled ``pages``.
+    """Fit a :class:`~boilerkit.estimator.BlockClassifier` on labelled ``pages``.
 
     ``params`` go to the classifier (``max_iter``, ``learning_rate``, ...);
     ``label_map`` renames labels first (see :func:`relabel`). With
@@ -239,14 +201,16 @@ def train(pages: Sequence[LabelledPage], *, dev_pages: Sequence[LabelledPage] | 
         n_fitted = n_blocks
     with Progress(len(train_pages), "computing features", unit="pages",
                   disable=not progress) as bar:
-        def features_done() -> None:
-            bar.close()
-            log.info("fitting %s on %s blocks", type(model).__name__, f"{n_fitted:,}")
+        def features_done(pages_done: int) -> None:
+            bar.update(pages_done - bar.n)
+            if pages_done == len(train_pages):
+                bar.close()
+                log.info("fitting %s on %s blocks", type(model).__name__, f"{n_fitted:,}")
 
-        blocks = _CountingPages([page.blocks for page in train_pages], bar, _FIT_PASSES,
-                                features_done)
         try:
-            model.fit(blocks, [page.labels for page in train_pages], sample_weight=weights)
+            model.fit([page.blocks for page in train_pages], [page.labels for page in train_pages],
+                      sample_weight=weights, groups=[page.site for page in train_pages],
+                      feature_progress=features_done)
         except ValueError as error:  # bad parameters or data, as sklearn reports them
             raise BoilerkitError(f"training failed: {error}") from error
 

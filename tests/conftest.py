@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from threadpoolctl import threadpool_limits
 
-from boilerkit.model import BlockClassifier
+from boilerkit.estimator import BlockClassifier
+from boilerkit.persistence import save_model
 
 SITES = ("dailyplanet.example", "gazette.example", "courier.example", "herald.example",
          "tribune.example", "sentinel.example")
@@ -143,7 +144,7 @@ def tiny_model(labelled_pages) -> BlockClassifier:
 def tiny_model_path(tiny_model, tmp_path_factory) -> Path:
     """The tiny model saved as a model directory."""
     path = tmp_path_factory.mktemp("models") / "tiny"
-    tiny_model.save(path, metadata={"training_data": ["synthetic"]})
+    save_model(tiny_model, path, metadata={"training_data": ["synthetic"]})
     return path
 
 

@@ -12,9 +12,20 @@ import lxml.html
 import pytest
 
 from boilerkit import InputError, build_blocks, parse_html
-from boilerkit.blocks import CONTEXT_NAMES
+from boilerkit import blocks as blocks_module
+from boilerkit.blocks import CONTEXT_NAMES, NUMBER_FIELDS
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, params=["compiled", "python"])
+def walk(request, monkeypatch):
+    """Run every test on the compiled walk and on the pure-Python one."""
+    if request.param == "python":
+        monkeypatch.setattr(blocks_module, "_speedups", None)
+    elif blocks_module._speedups is None:
+        pytest.skip("the C accelerator is not built")
+    return request.param
 
 
 def _blocks(body: str, head: str = ""):
@@ -247,9 +258,11 @@ _WIDE_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_walk_is_linear_on_200000_sibling_paragraphs():
+def test_walk_is_linear_on_200000_sibling_paragraphs(walk):
+    if walk == "python":
+        pytest.skip("the subprocess uses the walk the package has")
     result = subprocess.run([sys.executable, "-c", _WIDE_SCRIPT], cwd=REPO, capture_output=True,
-                            text=True, timeout=15)
+                            text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     count, seconds = result.stdout.split()
     assert int(count) == 200_000
@@ -267,3 +280,28 @@ def test_a_link_outside_any_block_does_not_leak_link_text_into_later_blocks():
         '<span><a href="#">x</a><div>plain text, no link</div></span>')
     (block,) = [b for b in build_blocks(fragment) if b.text.startswith("plain")]
     assert block.link_text_length == 0 and block.link_count == 0
+
+
+def test_page_arrays_agree_with_the_blocks():
+    blocks = _blocks('<div class="a"><p>one <a href="#">link</a></p><ul><li>two</li>'
+                     '<li><img src="x"> three</li></ul></div>')
+    assert blocks.numbers.shape == (len(blocks), len(NUMBER_FIELDS))
+    for block, row in zip(blocks, blocks.numbers):
+        assert [getattr(block, name) for name in NUMBER_FIELDS] == list(row)
+    # each block's first ancestor is its element's parent
+    assert [row[0] for row in blocks.ancestor_ids] == [block.parent_id for block in blocks]
+    # subtree of the div: all three blocks; "one" has 3 visible chars plus 4 of link text
+    div_stats = blocks.ancestor_stats[0, 1]  # the p's parent is the div
+    assert list(div_stats) == [len("onelinktwothree"), len("link"), 3]
+
+
+def test_title_is_kept():
+    blocks = _blocks("<p>x</p>", head="<title>  A   title </title>")
+    assert blocks.title == "A title"
+
+
+def test_release_element_keeps_the_xpath():
+    blocks = _blocks("<div><p>a</p><p>b</p></div>")
+    xpath = blocks[1].xpath
+    blocks.release_elements()
+    assert blocks[1].element is None and blocks[1].xpath == xpath

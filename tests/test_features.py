@@ -1,27 +1,52 @@
-"""Tests of boilerkit.features: the numeric and hashed-token feature matrices."""
+"""Tests of boilerkit.features: the numeric and hashed-token feature matrix."""
 
 from __future__ import annotations
 
+import hashlib
 import math
+import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.utils import murmurhash3_32
 
 from boilerkit import Block, build_blocks, parse_html
-from boilerkit.features import FEATURE_NAMES, NumericFeatures, TokenFeatures, page_feature_matrix
+from boilerkit import features as features_module
+from boilerkit.features import (
+    FEATURE_SCHEMA_VERSION, NUMERIC_NAMES, FeatureConfig, PageFeatures, feature_matrix,
+    page_matrix, text_stats,
+)
 
-COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
+COLUMN = {name: i for i, name in enumerate(NUMERIC_NAMES)}
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "news-page.html"
+
+
+@pytest.fixture(autouse=True, params=["compiled", "python"])
+def path(request, monkeypatch):
+    """Run every test on the compiled and the pure-Python text statistics and hashing."""
+    if request.param == "python":
+        monkeypatch.setattr(features_module, "_speedups", None)
+    elif features_module._speedups is None:
+        pytest.skip("the C accelerator is not built")
+    return request.param
 
 
 def _blocks(body: str):
     return build_blocks(parse_html(f"<html><body>{body}</body></html>"))
 
 
+def _numeric(blocks, n_hashed: int = 64) -> np.ndarray:
+    return page_matrix(blocks, FeatureConfig(n_hashed=n_hashed))[:, :len(NUMERIC_NAMES)]
+
+
+def _tokens(blocks, n_hashed: int = 64) -> np.ndarray:
+    return page_matrix(blocks, FeatureConfig(n_hashed=n_hashed))[:, len(NUMERIC_NAMES):]
+
+
 def _row(body: str) -> np.ndarray:
     blocks = _blocks(body)
     assert len(blocks) == 1
-    return page_feature_matrix(blocks)[0]
+    return _numeric(blocks)[0]
 
 
 _PAGE_A = (
@@ -51,40 +76,60 @@ def _boilerpipe_text_density(text: str, width: int = 80) -> float:
 
 # --------------------------------------------------------------------------- shapes
 
-def test_numeric_shape_dtype_and_finiteness():
+def test_shape_dtype_and_finiteness():
     pages = [_blocks(_PAGE_A), _blocks(_PAGE_B)]
-    matrix = NumericFeatures().fit(pages).transform(pages)
-    assert matrix.shape == (len(pages[0]) + len(pages[1]), len(FEATURE_NAMES))
+    config = FeatureConfig(n_hashed=64)
+    matrix = feature_matrix(pages, config)
+    assert matrix.shape == (len(pages[0]) + len(pages[1]), len(NUMERIC_NAMES) + 64)
+    assert matrix.shape[1] == config.n_features == len(config.feature_names())
     assert matrix.dtype == np.float32
     assert np.isfinite(matrix).all()
-    assert len(NumericFeatures().get_feature_names_out()) == matrix.shape[1]
 
 
-def test_page_feature_matrix_matches_transform_rows():
+def test_stacked_matrix_is_the_pages_matrices():
     pages = [_blocks(_PAGE_A), _blocks(_PAGE_B)]
-    stacked = NumericFeatures().transform(pages)
-    np.testing.assert_array_equal(stacked[: len(pages[0])], page_feature_matrix(pages[0]))
-    np.testing.assert_array_equal(stacked[len(pages[0]):], page_feature_matrix(pages[1]))
+    config = FeatureConfig(n_hashed=64)
+    stacked = feature_matrix(pages, config)
+    np.testing.assert_array_equal(stacked[: len(pages[0])], page_matrix(pages[0], config))
+    np.testing.assert_array_equal(stacked[len(pages[0]):], page_matrix(pages[1], config))
 
 
-def test_token_shape_dtype_and_finiteness():
-    pages = [_blocks(_PAGE_A), _blocks(_PAGE_B)]
-    matrix = TokenFeatures(n_features=64).fit(pages).transform(pages)
-    assert matrix.shape == (len(pages[0]) + len(pages[1]), 64)
-    assert matrix.dtype == np.float32
-    assert np.isfinite(matrix).all()
-    assert len(TokenFeatures(n_features=64).get_feature_names_out()) == 64
+def test_rows_assembled_in_chunks_equal_the_whole_matrix():
+    blocks = build_blocks(parse_html(EXAMPLE.read_bytes()))
+    features = PageFeatures(blocks, FeatureConfig())
+    whole = features.matrix()
+    pieces = np.vstack([features.rows(start, start + 7) for start in range(0, len(blocks), 7)])
+    np.testing.assert_array_equal(pieces, whole)
+
+
+def test_feature_schema_is_pinned_by_a_hash_of_the_example_page_features():
+    # Any change to what blocks.py or features.py compute changes this hash: bump
+    # FEATURE_SCHEMA_VERSION (saved models record it) and update the hash.
+    blocks = build_blocks(parse_html(EXAMPLE.read_bytes()))
+    matrix = page_matrix(blocks, FeatureConfig())
+    digest = hashlib.sha256(np.round(matrix.astype(np.float64), 4).tobytes()).hexdigest()
+    assert (FEATURE_SCHEMA_VERSION, digest[:16]) == (4, "433f5a7d53706696")
+
+
+def test_text_stats_of_both_paths_agree(monkeypatch):
+    texts = ["Hello, world!", "日本語のテキスト です。", "", "a 1 2 3 b", "«Quote» — done…",
+             "x" * 300, "Ünïcödé text with 42 digits and (brackets)"]
+    compiled = features_module._speedups
+    expected = np.asarray([[13, 2, 1, 2, 0, 1], [12, 11, 1, 1, 0, 1], [0, 0, 0, 0, 0, 0],
+                           [9, 5, 4, 0, 3, 0], [15, 3, 2, 4, 0, 1], [300, 1, 0, 0, 0, 0],
+                           [42, 7, 6, 2, 2, 1]], dtype=np.float64)
+    np.testing.assert_array_equal(text_stats(texts, use_speedups=compiled is not None), expected)
 
 
 def test_empty_page_and_no_pages():
-    d = len(FEATURE_NAMES)
-    assert page_feature_matrix([]).shape == (0, d)
-    assert NumericFeatures().transform([[]]).shape == (0, d)
-    assert NumericFeatures().transform([]).shape == (0, d)
-    assert TokenFeatures(n_features=32).transform([[]]).shape == (0, 32)
-    assert TokenFeatures(n_features=32).transform([]).shape == (0, 32)
-    mixed = NumericFeatures().transform([[], _blocks(_PAGE_B), []])
-    assert mixed.shape == (1, d)
+    d = len(NUMERIC_NAMES)
+    config = FeatureConfig(n_hashed=32)
+    assert page_matrix([], config).shape == (0, d + 32)
+    assert feature_matrix([[]], config).shape == (0, d + 32)
+    assert feature_matrix([], config).shape == (0, d + 32)
+    assert PageFeatures([], config).rows(0, 5).shape == (0, d + 32)
+    mixed = feature_matrix([[], _blocks(_PAGE_B), []], config)
+    assert mixed.shape == (1, d + 32)
 
 
 # --------------------------------------------------------------------------- link density
@@ -138,7 +183,7 @@ def test_neighbour_features_copy_the_neighbours_shallow_features():
     blocks = _blocks(_PAGE_A)
     n = len(blocks)
     assert n == 7
-    matrix = page_feature_matrix(blocks)
+    matrix = _numeric(blocks)
     for offset in (-2, -1, 1, 2):
         for i in range(n):
             j = i + offset
@@ -154,7 +199,7 @@ def test_neighbour_features_copy_the_neighbours_shallow_features():
 
 def test_log_chars_of_previous_block():
     blocks = _blocks("<p>a</p><p>bbbbbb</p><p>cc</p>")
-    matrix = page_feature_matrix(blocks)
+    matrix = _numeric(blocks)
     assert matrix[1, COLUMN["log_chars@-1"]] == pytest.approx(math.log1p(1))
     assert matrix[2, COLUMN["log_chars@-1"]] == pytest.approx(math.log1p(6))
     assert matrix[0, COLUMN["log_chars@+1"]] == pytest.approx(math.log1p(6))
@@ -164,7 +209,7 @@ def test_log_chars_of_previous_block():
 
 def test_heading_and_same_parent_neighbour_flags():
     blocks = _blocks("<h2>Title</h2><p>Text</p><div><p>Other parent</p></div>")
-    matrix = page_feature_matrix(blocks)
+    matrix = _numeric(blocks)
     assert matrix[1, COLUMN["heading@-1"]] == 1.0
     assert matrix[2, COLUMN["heading@-1"]] == 0.0
     assert matrix[1, COLUMN["same_parent@-1"]] == 1.0  # h2 and p are both children of body
@@ -193,31 +238,51 @@ def test_each_cjk_character_is_one_word():
 # --------------------------------------------------------------------------- hashed tokens
 
 def _bare_block(**overrides) -> Block:
-    values = dict(text="a block of text that is long enough to skip words", xpath="/x", tag="div",
-                  tag_path=(), own_tokens=(), ancestor_tokens=(), inner_tokens=(),
-                  link_text_length=0, link_count=0, position=0, depth=0, context=0,
-                  parent_id=-1)
+    values = dict(text="a block of text that is long enough to skip words", tag="div")
     values.update(overrides)
     return Block(**values)
 
 
 def test_token_hashing_is_deterministic():
     pages = [_blocks(_PAGE_A), _blocks(_PAGE_B)]
-    first = TokenFeatures(n_features=128).transform(pages)
-    second = TokenFeatures(n_features=128).transform([_blocks(_PAGE_A), _blocks(_PAGE_B)])
+    first = feature_matrix(pages, FeatureConfig(n_hashed=128))
+    second = feature_matrix([_blocks(_PAGE_A), _blocks(_PAGE_B)], FeatureConfig(n_hashed=128))
     np.testing.assert_array_equal(first, second)
 
 
 def test_unseen_token_gives_non_zero_row_at_its_hash():
-    n_features = 128
+    n_hashed = 128
     token = "own:zqxv-never-seen-before"
-    row = TokenFeatures(n_features=n_features).transform(
-        [[_bare_block(own_tokens=("zqxv-never-seen-before",))]])[0]
+    row = _tokens([_bare_block(own_tokens=("zqxv-never-seen-before",))], n_hashed)[0]
     assert np.count_nonzero(row) == 1
-    # FeatureHasher: column abs(murmurhash3_32(token, seed=0)) % n_features, value log1p(count)
-    assert row[abs(murmurhash3_32(token, seed=0)) % n_features] == pytest.approx(math.log(2))
+    # bucket: zlib.crc32 of the UTF-8 token modulo n_hashed, value log1p(count)
+    assert row[zlib.crc32(token.encode()) % n_hashed] == pytest.approx(math.log(2))
+
+
+def test_each_kind_of_token_is_counted_with_its_prefix():
+    block = _bare_block(text="Read more", own_tokens=("a",), ancestor_tokens=("b", "b"),
+                        inner_tokens=("c",), tag_path=("html", "body", "div", "p"))
+    row = _tokens([block], 4096)[0]
+    expected = {"own:a": 1, "anc:b": 2, "in:c": 1, "path:html>body": 1, "path:body>div": 1,
+                "path:div>p": 1, "word:read": 1, "word:more": 1}
+    for token, count in expected.items():
+        assert row[zlib.crc32(token.encode()) % 4096] == pytest.approx(math.log1p(count)), token
+    assert np.count_nonzero(row) == len(expected)
 
 
 def test_block_without_tokens_gives_zero_row():
-    row = TokenFeatures(n_features=64).transform([[_bare_block()]])[0]
+    row = _tokens([_bare_block()])[0]
     assert not row.any()
+
+
+def test_headline_features_find_the_block_matching_the_title():
+    html = ("<html><head><title>Pakistan and Russia agree to boost trade | Madzine</title></head>"
+            "<body><p>Menu Home News</p><h1>Pakistan and Russia agree to boost trade</h1>"
+            "<p>Body text of the story that follows the headline here.</p></body></html>")
+    blocks = build_blocks(parse_html(html))
+    numeric = _numeric(blocks)
+    assert list(numeric[:, COLUMN["is_title_match"]]) == [0, 1, 0]
+    assert numeric[1, COLUMN["title_coverage"]] == 1.0
+    assert numeric[2, COLUMN["offset_from_title"]] > 0 > numeric[0, COLUMN["offset_from_title"]]
+    assert list(numeric[:, COLUMN["after_title"]]) == [0, 1, 1]
+    assert numeric[1, COLUMN["offset_from_h1"]] == 0.0

@@ -1,231 +1,86 @@
-"""Tests of boilerkit.model.BlockClassifier: a scikit-learn estimator over pages of blocks."""
+"""Tests of boilerkit.model: the plain model that classify uses (numpy only)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
-from sklearn.base import clone
 
-from boilerkit import DEFAULT_LABELS, BlockClassifier, build_blocks, parse_html
-from boilerkit.model import PARTIAL_LABEL
-
-@pytest.fixture(scope="module", autouse=True)
-def _single_thread():
-    # HistGradientBoosting's OpenMP threads crawl when the machine is busy (several test
-    # runs at once on few cores); one thread keeps these tiny fits fast.
-    with threadpool_limits(limits=1):
-        yield
+from boilerkit import build_blocks, features, parse_html
+from boilerkit.context import ContextSpec
+from boilerkit.features import FeatureConfig
+from boilerkit.model import Head, Model
+from boilerkit.predictor import TreeEnsemble
 
 
-# --------------------------------------------------------------------------- synthetic data
-# Private stand-in for the conftest ``tiny_model`` fixture, so this module runs on its own.
-
-_TOPICS = ("river", "harbour", "orchard", "library", "railway", "glacier")
-
-
-def _synthetic_page(i: int) -> str:
-    topic = _TOPICS[i % len(_TOPICS)]
-    nav = "".join(f'<li><a href="/{w}">{w.title()}</a></li>' for w in ("home", "world", "sport", topic))
-    paras = "".join(f"<p>The {topic} story, part {k}, explains how the {topic} changed the town "
-                    f"over a decade, and what officials now plan to do about it.</p>" for k in range(3 + i % 2))
-    related = "".join(f'<li><a href="/r{k}">More on the {topic}: {w}</a></li>'
-                      for k, w in enumerate(("past", "future", "critics")))
-    comments = "".join(f'<div class="comment"><p>I enjoyed this piece on the {topic}. Reader {k}</p></div>'
-                       for k in range(2))
-    return (
-        f"<html><head><title>{topic}</title></head><body>"
-        f'<nav class="main-menu" data-label="navigation"><ul>{nav}</ul></nav>'
-        f'<article data-label="article"><h1>All about the {topic}</h1>{paras}</article>'
-        f'<aside class="related-posts" data-label="teaser"><ul>{related}</ul></aside>'
-        f'<section id="comments" data-label="comment">{comments}'
-        f'<form class="comment-form"><textarea>Your comment</textarea>'
-        f'<input type="submit" value="Post comment"></form></section>'
-        f'<footer data-label="navigation"><p><a href="/about">About</a></p></footer>'
-        "</body></html>")
+def _constant_ensemble(n_features: int, n_outputs: int, values) -> TreeEnsemble:
+    """One leaf per output: raw scores are the baseline plus ``values``."""
+    k = n_outputs
+    return TreeEnsemble(
+        feature=np.zeros(k), threshold=np.zeros(k), left=np.zeros(k), right=np.zeros(k),
+        missing_left=np.zeros(k), is_leaf=np.ones(k), value=np.asarray(values, float),
+        roots=np.arange(k), tree_output=np.arange(k), baseline=np.zeros(k),
+        n_features=n_features, link="logistic" if k == 1 else "softmax")
 
 
-def _label_of(block) -> str | None:
-    for element in block.element.iterancestors():
-        if element.get("data-label"):
-            return element.get("data-label")
-    return None
+def test_two_stage_head_multiplies_the_stages():
+    config = FeatureConfig(n_hashed=8)
+    first = _constant_ensemble(config.n_features, 1, [0.0])  # P(article) = 0.5
+    second = _constant_ensemble(config.n_features, 3, [0.0, np.log(2), np.log(5)])
+    head = Head("two-stage", [first, second], [["article", "other"], ["comment", "navigation",
+                                                                     "teaser"]], "article")
+    model = Model(config, [head])
+    assert model.labels == ("article", "comment", "navigation", "teaser")
+    blocks = build_blocks(parse_html("<p>one</p><p>two</p>"))
+    probabilities = model.predict_page(blocks)
+    np.testing.assert_allclose(probabilities, [[0.5, 0.0625, 0.125, 0.3125]] * 2)
 
 
-@pytest.fixture(scope="module")
-def _data():
-    pages = [build_blocks(parse_html(_synthetic_page(i))) for i in range(6)]
-    labels = [[_label_of(block) for block in page] for page in pages]
-    assert all(label is not None for page_labels in labels for label in page_labels)
-    return pages, labels
+def test_head_and_model_check_their_parts():
+    config = FeatureConfig(n_hashed=8)
+    ensemble = _constant_ensemble(config.n_features, 3, [0, 0, 0])
+    with pytest.raises(ValueError, match="class names"):
+        Head("single", [ensemble], [["a", "b"]])
+    with pytest.raises(ValueError, match="kind"):
+        Head("triple", [ensemble], [["a", "b", "c"]])
+    with pytest.raises(ValueError, match="duplicate"):
+        Model(config, [Head("single", [ensemble], [["a", "a", "b"]])])
+    with pytest.raises(ValueError, match="read"):
+        Model(FeatureConfig(n_hashed=16), [Head("single", [ensemble], [["a", "b", "c"]])])
+    with pytest.raises(ValueError, match="context"):
+        Model(config, [Head("single", [ensemble], [["a", "b", "c"]])] * 2)
 
 
-def _tiny(**params) -> BlockClassifier:
-    return BlockClassifier(max_iter=20, min_samples_leaf=2, **params)
+def test_chunked_prediction_of_a_long_page_equals_one_chunk(tiny_model, monkeypatch):
+    from boilerkit import model as model_module
+
+    html = "<html><body>" + "".join(
+        f"<nav><a href='/{i}'>Menu {i}</a></nav><p>Paragraph {i} with some text in it.</p>"
+        for i in range(60)) + "</body></html>"
+    blocks = build_blocks(parse_html(html))
+    whole = tiny_model.model_.predict_page(blocks)
+    monkeypatch.setattr(model_module, "CHUNK_ROWS", 7)
+    np.testing.assert_array_equal(tiny_model.model_.predict_page(blocks), whole)
 
 
-@pytest.fixture(scope="module")
-def _tiny_model(_data) -> BlockClassifier:
-    pages, labels = _data
-    return _tiny().fit(pages, labels)
+def test_stacked_chunked_prediction_equals_one_chunk(labelled_pages, monkeypatch):
+    from boilerkit import model as model_module
+    from boilerkit.estimator import BlockClassifier
+
+    pages = [page.blocks for page in labelled_pages]
+    model = BlockClassifier(max_iter=10, min_samples_leaf=5, stacking=True, stacking_folds=2)
+    model.fit(pages, [page.labels for page in labelled_pages],
+              groups=[page.site for page in labelled_pages]).to_model()
+    whole = model.model_.predict_page(pages[0])
+    monkeypatch.setattr(model_module, "CHUNK_ROWS", 5)
+    np.testing.assert_array_equal(model.model_.predict_page(pages[0]), whole)
 
 
-# --------------------------------------------------------------------------- fit / predict
-
-def test_classes_are_the_training_label_set(_tiny_model, _data):
-    _, labels = _data
-    classes = list(_tiny_model.classes_)
-    assert len(classes) == len(set(classes))
-    assert set(classes) == {l for page in labels for l in page} == set(DEFAULT_LABELS)
+def test_empty_page_gives_no_rows(tiny_model):
+    assert tiny_model.model_.predict_page([]).shape == (0, len(tiny_model.classes_))
+    assert tiny_model.model_.predict([[]])[0].shape == (0,)
 
 
-def test_predict_and_predict_proba_shapes_per_page(_tiny_model, _data):
-    pages, _ = _data
-    predicted = _tiny_model.predict(pages)
-    probabilities = _tiny_model.predict_proba(pages)
-    assert len(predicted) == len(probabilities) == len(pages)
-    for page, labels, proba in zip(pages, predicted, probabilities):
-        assert labels.shape == (len(page),)
-        assert proba.shape == (len(page), len(_tiny_model.classes_))
-        assert set(labels) <= set(_tiny_model.classes_)
-        np.testing.assert_array_equal(labels, _tiny_model.classes_[np.argmax(proba, axis=1)])
-
-
-def test_probabilities_sum_to_one(_tiny_model, _data):
-    pages, _ = _data
-    for proba in _tiny_model.predict_proba(pages):
-        assert np.all(proba >= 0) and np.all(proba <= 1)
-        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
-
-
-def test_tiny_model_learns_the_synthetic_labels(_tiny_model, _data):
-    pages, labels = _data
-    assert _tiny_model.score(pages, labels) > 0.9
-
-
-def test_arbitrary_label_set(_data):
-    pages, labels = _data
-    good_bad = [["good" if l == "article" else "bad" for l in page] for page in labels]
-    model = _tiny().fit(pages, good_bad)
-    assert sorted(model.classes_) == ["bad", "good"]
-    for page, predicted, proba in zip(pages, model.predict(pages), model.predict_proba(pages)):
-        assert set(predicted) <= {"good", "bad"}
-        assert proba.shape == (len(page), 2)
-
-
-def test_integer_labels_keep_their_type(_data):
-    pages, labels = _data
-    binary = [[1 if l == "article" else 0 for l in page] for page in labels]
-    model = _tiny().fit(pages, binary)
-    assert list(model.classes_) == [0, 1]
-    assert set(model.predict(pages[:1])[0]) <= {0, 1}
-
-
-def test_none_labels_are_ignored(_data):
-    pages, labels = _data
-    partial = [[None if l == "teaser" else l for l in page] for page in labels]
-    model = _tiny().fit(pages, partial)
-    assert sorted(model.classes_) == ["article", "comment", "navigation"]
-    predicted = model.predict(pages)
-    assert [len(p) for p in predicted] == [len(page) for page in pages]
-    # score skips unlabelled blocks
-    assert 0.0 <= model.score(pages, partial) <= 1.0
-
-
-def test_partial_boilerplate_labels_train_only_the_article_decision(_data):
-    pages, labels = _data
-    # on odd pages only "article" vs "boilerplate" (= not article, class unknown) is known
-    mixed = [[l if (i % 2 == 0 or l == "article") else PARTIAL_LABEL for l in page]
-             for i, page in enumerate(labels)]
-    model = _tiny().fit(pages, mixed)
-    assert set(model.classes_) == set(DEFAULT_LABELS)
-    assert PARTIAL_LABEL not in set(model.classes_)
-    for page, proba in zip(pages, model.predict_proba(pages)):
-        assert proba.shape == (len(page), len(DEFAULT_LABELS))
-        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
-    assert model.score(pages, labels) > 0.9
-
-
-def test_article_versus_boilerplate_only_labels(_data):
-    pages, labels = _data
-    binary = [[l if l == "article" else PARTIAL_LABEL for l in page] for page in labels]
-    model = _tiny().fit(pages, binary)
-    assert "article" in set(model.classes_)
-    for page, predicted in zip(pages, model.predict(pages)):
-        assert len(predicted) == len(page)
-
-
-def test_all_none_labels_raise(_data):
-    pages, labels = _data
-    with pytest.raises(ValueError):
-        _tiny().fit(pages, [[None] * len(page) for page in pages])
-
-
-def test_sample_weight_per_block(_data):
-    pages, labels = _data
-    weights = [[1.0] * len(page) for page in pages]
-    weighted = _tiny().fit(pages, labels, sample_weight=weights)
-    plain = _tiny().fit(pages, labels)
-    for a, b in zip(weighted.predict_proba(pages), plain.predict_proba(pages)):
-        np.testing.assert_allclose(a, b, rtol=1e-6)
-
-
-def test_mismatched_lengths_raise_value_error(_data):
-    pages, labels = _data
-    with pytest.raises(ValueError):
-        _tiny().fit(pages, labels[:-1])
-    with pytest.raises(ValueError):
-        _tiny().fit(pages, [labels[0][:-1]] + labels[1:])
-
-
-def test_predict_on_no_pages_and_empty_pages(_tiny_model, _data):
-    pages, _ = _data
-    n_classes = len(_tiny_model.classes_)
-    assert _tiny_model.predict([]) == []
-    assert _tiny_model.predict_proba([]) == []
-    (empty,) = _tiny_model.predict([[]])
-    assert empty.shape == (0,)
-    (empty_proba,) = _tiny_model.predict_proba([[]])
-    assert empty_proba.shape == (0, n_classes)
-    mixed = _tiny_model.predict_proba([[], pages[0], []])
-    assert [p.shape for p in mixed] == [(0, n_classes), (len(pages[0]), n_classes), (0, n_classes)]
-    np.testing.assert_allclose(mixed[1], _tiny_model.predict_proba([pages[0]])[0])
-
-
-def test_unfitted_model_refuses_to_predict(_data):
-    pages, _ = _data
-    from sklearn.exceptions import NotFittedError
-
-    with pytest.raises(NotFittedError):
-        BlockClassifier().predict(pages)
-
-
-# --------------------------------------------------------------------------- sklearn API
-
-def test_get_params_set_params_round_trip():
-    model = BlockClassifier(max_iter=7, learning_rate=0.2, class_weight="balanced")
-    params = model.get_params()
-    assert params["max_iter"] == 7 and params["learning_rate"] == 0.2
-    assert params["class_weight"] == "balanced"
-    other = BlockClassifier().set_params(**params)
-    assert other.get_params() == params
-    assert other.set_params(max_leaf_nodes=5) is other and other.max_leaf_nodes == 5
-
-
-def test_clone_gives_equal_unfitted_estimator(_tiny_model, _data):
-    pages, labels = _data
-    copy = clone(_tiny_model)
-    assert copy.get_params() == _tiny_model.get_params()
-    assert not hasattr(copy, "pipeline_")
-    copy.fit(pages, labels)
-    for a, b in zip(copy.predict_proba(pages), _tiny_model.predict_proba(pages)):
-        np.testing.assert_allclose(a, b)  # random_state is fixed
-
-
-def test_second_stage_balancing_gives_every_class_the_same_total_weight():
-    from boilerkit.model import _balanced
-
-    labels = np.asarray(["comment"] * 6 + ["teaser"] * 2 + ["navigation"])
-    weights = _balanced(labels, np.ones(len(labels)))
-    totals = [weights[labels == label].sum() for label in ("comment", "teaser", "navigation")]
-    assert totals == pytest.approx([3.0, 3.0, 3.0])
+def test_context_spec_round_trips():
+    spec = ContextSpec(("article", "navigation"))
+    assert ContextSpec.from_dict(spec.to_dict()) == spec
+    assert len(spec.feature_names()) == spec.n_features

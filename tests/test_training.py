@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from boilerkit.errors import BoilerkitError
-from boilerkit.model import BlockClassifier
+from boilerkit.estimator import BlockClassifier
 from boilerkit.progress import Progress, format_duration
 from boilerkit.labelled import LabelledPage, expand_paths, read_labelled
 from boilerkit.training import (

@@ -1,0 +1,1091 @@
+/*
+ * boilerkit._speedups: optional C versions of the three hot loops.
+ *
+ *   walk(root)          the block walk of boilerkit.blocks.build_blocks
+ *   text_stats(texts)   per-block character counts of boilerkit.features
+ *   predict_trees(...)  the tree sums of boilerkit.predictor.TreeEnsemble
+ *
+ * Each mirrors a pure-Python (numpy) implementation that stays the reference:
+ * the tests compare both on real pages. The walk reads libxml2's nodes
+ * through lxml's public element struct (the same layout lxml exports to C
+ * extensions in lxml.etree.h) and makes element proxies with lxml's
+ * exported elementFactory; it never changes the tree.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <libxml/tree.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* lxml's _Element (lxml.etree.h: struct LxmlElement). */
+typedef struct {
+    PyObject_HEAD
+    void *doc;
+    xmlNode *c_node;
+    PyObject *tag;
+} LxmlElement;
+
+typedef PyObject *(*ElementFactory)(void *doc, xmlNode *node);
+
+static PyTypeObject *element_type = NULL;
+static ElementFactory element_factory = NULL;
+
+/* ------------------------------------------------------------------ configuration */
+
+typedef struct {
+    char *name;
+    int block;
+    int skipped;
+    int counted;          /* 1 a, 2 img, 3 input, 4 button, 5 br */
+    uint64_t flags;
+} TagInfo;
+
+#define TAG_TABLE_SIZE 256 /* power of two, well above the number of known tags */
+static TagInfo tag_table[TAG_TABLE_SIZE];
+static PyObject *role_flags = NULL;       /* dict: role -> flag */
+static PyObject *token_flags = NULL;      /* dict: token -> flag */
+static PyObject *tokenize_fallback = NULL; /* the Python tokenizer, for non-ASCII values */
+static Py_ssize_t max_own = 24, max_ancestor = 32, max_inner = 16, max_path = 4;
+static uint64_t hidden_flag = 0;
+#define LEVELS 4 /* boilerkit.blocks.ANCESTOR_LEVELS, checked by configure */
+
+/* Punctuation of boilerkit.features, as sorted code points. */
+static Py_UCS4 *punctuation = NULL;
+static Py_ssize_t n_punctuation = 0;
+static Py_UCS4 *sentence_end = NULL;
+static Py_ssize_t n_sentence_end = 0;
+
+static uint32_t hash_name(const char *name) {
+    uint32_t h = 2166136261u;
+    for (; *name; name++) h = (h ^ (unsigned char)*name) * 16777619u;
+    return h;
+}
+
+static const TagInfo *lookup_tag(const char *name) {
+    uint32_t i = hash_name(name) & (TAG_TABLE_SIZE - 1);
+    while (tag_table[i].name != NULL) {
+        if (strcmp(tag_table[i].name, name) == 0) return &tag_table[i];
+        i = (i + 1) & (TAG_TABLE_SIZE - 1);
+    }
+    return NULL;
+}
+
+static int cmp_ucs4(const void *a, const void *b) {
+    Py_UCS4 x = *(const Py_UCS4 *)a, y = *(const Py_UCS4 *)b;
+    return (x > y) - (x < y);
+}
+
+static int code_points(PyObject *text, Py_UCS4 **out, Py_ssize_t *n) {
+    Py_ssize_t length = PyUnicode_GetLength(text);
+    Py_UCS4 *values = PyMem_Malloc(sizeof(Py_UCS4) * (length + 1));
+    if (values == NULL) return -1;
+    for (Py_ssize_t i = 0; i < length; i++) values[i] = PyUnicode_READ_CHAR(text, i);
+    qsort(values, length, sizeof(Py_UCS4), cmp_ucs4);
+    PyMem_Free(*out);
+    *out = values;
+    *n = length;
+    return 0;
+}
+
+static int in_sorted(const Py_UCS4 *values, Py_ssize_t n, Py_UCS4 c) {
+    Py_ssize_t low = 0, high = n - 1;
+    while (low <= high) {
+        Py_ssize_t mid = (low + high) / 2;
+        if (values[mid] == c) return 1;
+        if (values[mid] < c) low = mid + 1; else high = mid - 1;
+    }
+    return 0;
+}
+
+/* configure_text(punctuation, sentence_end): the characters text_stats counts. */
+static PyObject *configure_text(PyObject *self, PyObject *args) {
+    PyObject *punct, *ends;
+    if (!PyArg_ParseTuple(args, "UU", &punct, &ends)) return NULL;
+    if (code_points(punct, &punctuation, &n_punctuation) < 0) return PyErr_NoMemory();
+    if (code_points(ends, &sentence_end, &n_sentence_end) < 0) return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+/* configure(tags, role_flags, token_flags, tokenize, limits, hidden_flag): tags maps a tag
+ * name to (block, skipped, counted, flags). */
+static PyObject *configure(PyObject *self, PyObject *args) {
+    PyObject *tags, *roles, *tokens, *tokenize, *limits;
+    unsigned long long hidden;
+    if (!PyArg_ParseTuple(args, "O!O!O!OO!K", &PyDict_Type, &tags, &PyDict_Type, &roles,
+                          &PyDict_Type, &tokens, &tokenize, &PyTuple_Type, &limits, &hidden))
+        return NULL;
+    Py_ssize_t levels;
+    if (!PyArg_ParseTuple(limits, "nnnnn", &max_own, &max_ancestor, &max_inner, &max_path,
+                          &levels))
+        return NULL;
+    if (levels != LEVELS) {
+        PyErr_SetString(PyExc_ValueError, "ANCESTOR_LEVELS differs from the compiled value");
+        return NULL;
+    }
+    if (PyDict_Size(tags) >= TAG_TABLE_SIZE / 2) {
+        PyErr_SetString(PyExc_ValueError, "too many tags for the compiled table");
+        return NULL;
+    }
+    for (int i = 0; i < TAG_TABLE_SIZE; i++) {
+        PyMem_Free(tag_table[i].name);
+        tag_table[i].name = NULL;
+    }
+    PyObject *key, *value;
+    Py_ssize_t position = 0;
+    while (PyDict_Next(tags, &position, &key, &value)) {
+        const char *name = PyUnicode_AsUTF8(key);
+        int block, skipped, counted;
+        unsigned long long flags;
+        if (name == NULL || !PyArg_ParseTuple(value, "iiiK", &block, &skipped, &counted, &flags))
+            return NULL;
+        uint32_t i = hash_name(name) & (TAG_TABLE_SIZE - 1);
+        while (tag_table[i].name != NULL) i = (i + 1) & (TAG_TABLE_SIZE - 1);
+        size_t length = strlen(name) + 1;
+        tag_table[i].name = PyMem_Malloc(length);
+        if (tag_table[i].name == NULL) return PyErr_NoMemory();
+        memcpy(tag_table[i].name, name, length);
+        tag_table[i].block = block;
+        tag_table[i].skipped = skipped;
+        tag_table[i].counted = counted;
+        tag_table[i].flags = flags;
+    }
+    Py_INCREF(roles); Py_XSETREF(role_flags, roles);
+    Py_INCREF(tokens); Py_XSETREF(token_flags, tokens);
+    Py_INCREF(tokenize); Py_XSETREF(tokenize_fallback, tokenize);
+    hidden_flag = hidden;
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ small buffers */
+
+typedef struct {
+    char *data;
+    Py_ssize_t length, capacity;
+} Buffer;
+
+static int buffer_add(Buffer *buffer, const char *data, Py_ssize_t length) {
+    if (buffer->length + length > buffer->capacity) {
+        Py_ssize_t capacity = buffer->capacity ? buffer->capacity : 256;
+        while (capacity < buffer->length + length) capacity *= 2;
+        char *grown = PyMem_Realloc(buffer->data, capacity);
+        if (grown == NULL) { PyErr_NoMemory(); return -1; }
+        buffer->data = grown;
+        buffer->capacity = capacity;
+    }
+    memcpy(buffer->data + buffer->length, data, length);
+    buffer->length += length;
+    return 0;
+}
+
+typedef struct {
+    int64_t *data;
+    Py_ssize_t length, capacity;
+} Int64s;
+
+static int int64s_add(Int64s *values, int64_t value) {
+    if (values->length == values->capacity) {
+        Py_ssize_t capacity = values->capacity ? values->capacity * 2 : 1024;
+        int64_t *grown = PyMem_Realloc(values->data, capacity * sizeof(int64_t));
+        if (grown == NULL) { PyErr_NoMemory(); return -1; }
+        values->data = grown;
+        values->capacity = capacity;
+    }
+    values->data[values->length++] = value;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ UTF-8 text */
+
+/* Length of the whitespace character at p (as Python's str.split sees whitespace), or 0. */
+static inline int space_length(const unsigned char *p, const unsigned char *end) {
+    unsigned char c = p[0];
+    if (c < 0x80)
+        return (c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f)) ? 1 : 0;
+    if (c == 0xC2 && p + 1 < end && (p[1] == 0x85 || p[1] == 0xA0)) return 2;
+    if (p + 2 >= end) return 0;
+    if (c == 0xE1 && p[1] == 0x9A && p[2] == 0x80) return 3;
+    if (c == 0xE2 && p[1] == 0x80 &&
+        ((p[2] >= 0x80 && p[2] <= 0x8A) || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF))
+        return 3;
+    if (c == 0xE2 && p[1] == 0x81 && p[2] == 0x9F) return 3;
+    if (c == 0xE3 && p[1] == 0x80 && p[2] == 0x80) return 3;
+    return 0;
+}
+
+static inline int char_length(unsigned char c) {
+    if (c < 0x80) return 1;
+    if (c >= 0xF0) return 4;
+    if (c >= 0xE0) return 3;
+    if (c >= 0xC0) return 2;
+    return 1; /* a stray continuation byte: step over it */
+}
+
+/* Non-whitespace code points in UTF-8 text. */
+static Py_ssize_t visible_chars(const unsigned char *p, Py_ssize_t length) {
+    const unsigned char *end = p + length;
+    Py_ssize_t count = 0;
+    while (p < end) {
+        int space = space_length(p, end);
+        if (space) { p += space; continue; }
+        count++;
+        p += char_length(*p);
+    }
+    return count;
+}
+
+/* " ".join(text.split()) on UTF-8 bytes, as a str (None-like NULL without error if empty). */
+static PyObject *normalised_text(const unsigned char *p, Py_ssize_t length, Buffer *scratch) {
+    const unsigned char *end = p + length;
+    scratch->length = 0;
+    int pending_space = 0;
+    while (p < end) {
+        int space = space_length(p, end);
+        if (space) {
+            p += space;
+            pending_space = scratch->length > 0;
+            continue;
+        }
+        int n = char_length(*p);
+        if (p + n > end) n = (int)(end - p);
+        if (pending_space) {
+            if (buffer_add(scratch, " ", 1) < 0) return NULL;
+            pending_space = 0;
+        }
+        if (buffer_add(scratch, (const char *)p, n) < 0) return NULL;
+        p += n;
+    }
+    if (scratch->length == 0) return NULL;
+    return PyUnicode_DecodeUTF8(scratch->data, scratch->length, "replace");
+}
+
+/* ------------------------------------------------------------------ tokens */
+
+static inline int is_lower(char c) { return c >= 'a' && c <= 'z'; }
+static inline int is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
+static inline int is_ascii_space(char c) {
+    return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
+}
+
+static int append_str(PyObject *list, const char *data, Py_ssize_t length) {
+    PyObject *token = PyUnicode_FromStringAndSize(data, length);
+    if (token == NULL) return -1;
+    int status = PyList_Append(list, token);
+    Py_DECREF(token);
+    return status;
+}
+
+/* boilerkit.blocks._tokenize for an ASCII value. */
+static PyObject *tokenize_ascii(const char *value, Py_ssize_t length) {
+    char *lowered = PyMem_Malloc(2 * length + 1);
+    char *joined = PyMem_Malloc(length + 1);
+    PyObject *tokens = PyList_New(0);
+    PyObject *result = NULL;
+    if (lowered == NULL || joined == NULL || tokens == NULL) { PyErr_NoMemory(); goto done; }
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        char c = value[i];
+        if (i > 0 && is_lower(value[i - 1]) && is_upper(c)) lowered[n++] = ' ';
+        lowered[n++] = is_upper(c) ? (char)(c - 'A' + 'a') : c;
+    }
+    char *start = lowered, *stop = lowered + n;
+    if (n >= 4 && memcmp(lowered, "http", 4) == 0) { /* itemtype URLs: keep the type name */
+        while (stop > start && stop[-1] == '/') stop--;
+        char *slash = stop;
+        while (slash > start && slash[-1] != '/') slash--;
+        start = slash;
+    }
+    char *p = start;
+    while (p < stop) {
+        while (p < stop && is_ascii_space(*p)) p++;
+        char *word = p;
+        while (p < stop && !is_ascii_space(*p)) p++;
+        if (p == word) break;
+        int alpha = 1;
+        for (char *q = word; q < p; q++) if (!is_lower(*q)) { alpha = 0; break; }
+        if (alpha) {
+            if (append_str(tokens, word, p - word) < 0) goto done;
+            continue;
+        }
+        /* Parts: runs of [a-z0-9] that are not all digits. */
+        char *part_start[64];
+        Py_ssize_t part_length[64];
+        int n_parts = 0, overflow = 0;
+        char *q = word;
+        while (q < p) {
+            while (q < p && !(is_lower(*q) || is_digit(*q))) q++;
+            char *part = q;
+            int digits = 1;
+            while (q < p && (is_lower(*q) || is_digit(*q))) { if (!is_digit(*q)) digits = 0; q++; }
+            if (q > part && !digits) {
+                if (n_parts == 64) { overflow = 1; break; }
+                part_start[n_parts] = part;
+                part_length[n_parts++] = q - part;
+            }
+        }
+        if (overflow) { /* absurd words: let Python do it */
+            PyErr_SetString(PyExc_OverflowError, "word with too many parts");
+            goto done;
+        }
+        if (n_parts > 1) {
+            Py_ssize_t m = 0;
+            for (int k = 0; k < n_parts; k++) {
+                if (k) joined[m++] = '-';
+                memcpy(joined + m, part_start[k], part_length[k]);
+                m += part_length[k];
+            }
+            if (append_str(tokens, joined, m) < 0) goto done;
+        }
+        for (int k = 0; k < n_parts; k++)
+            if (append_str(tokens, part_start[k], part_length[k]) < 0) goto done;
+    }
+    result = PyList_AsTuple(tokens);
+done:
+    PyMem_Free(lowered);
+    PyMem_Free(joined);
+    Py_XDECREF(tokens);
+    return result;
+}
+
+/* ------------------------------------------------------------------ the walk */
+
+typedef struct {
+    long id;
+    uint64_t context;
+    PyObject *tokens;     /* owned: tokens for descendants */
+    const xmlChar *name;  /* NULL for the sentinels */
+    const xmlChar *ns;    /* namespace href or NULL */
+    int kind;             /* 0 inline, 1 block, 2 link */
+} Frame;
+
+typedef struct {
+    xmlNode *node;
+    long element_id, parent_id, depth;
+    long ancestors[LEVELS];
+    uint64_t context;
+    PyObject *own_tokens, *ancestor_tokens, *tag_path, *tag; /* owned */
+    PyObject *inner_tokens;                                  /* owned list */
+    Buffer text;
+    Py_ssize_t link_chars, link_count, image_count, input_count;
+} OpenBlock;
+
+typedef struct {
+    PyObject *blocks;      /* list of tuples */
+    PyObject *token_cache; /* dict: attribute value -> (tokens, flags) */
+    void *doc;
+    Int64s ancestors, subtree_end, numbers;
+    Frame *frames;
+    Py_ssize_t n_frames, frames_capacity;
+    OpenBlock *open;
+    Py_ssize_t n_open, open_capacity;
+    Buffer scratch;
+} Walk;
+
+static PyObject *tag_string(const xmlChar *name, const xmlChar *ns) {
+    if (ns == NULL) return PyUnicode_InternFromString((const char *)name);
+    return PyUnicode_FromFormat("{%s}%s", (const char *)ns, (const char *)name);
+}
+
+/* The value of an attribute without namespace, or NULL (borrowed bytes in *out). */
+static int attribute(xmlNode *node, const char *name, Buffer *out) {
+    for (xmlAttr *attr = node->properties; attr != NULL; attr = attr->next) {
+        if (attr->ns != NULL || strcmp((const char *)attr->name, name) != 0) continue;
+        out->length = 0;
+        for (xmlNode *child = attr->children; child != NULL; child = child->next) {
+            if ((child->type == XML_TEXT_NODE || child->type == XML_CDATA_SECTION_NODE)
+                && child->content != NULL) {
+                if (buffer_add(out, (const char *)child->content,
+                               strlen((const char *)child->content)) < 0)
+                    return -1;
+            }
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* Tokens and implied flags of one attribute value, through the per-walk cache. */
+static int value_tokens(Walk *walk, const char *value, Py_ssize_t length, PyObject **tokens,
+                        uint64_t *flags) {
+    PyObject *key = PyUnicode_DecodeUTF8(value, length, "replace");
+    if (key == NULL) return -1;
+    PyObject *cached = PyDict_GetItemWithError(walk->token_cache, key);
+    if (cached == NULL) {
+        if (PyErr_Occurred()) { Py_DECREF(key); return -1; }
+        int ascii = 1;
+        for (Py_ssize_t i = 0; i < length; i++) if ((unsigned char)value[i] >= 0x80) { ascii = 0; break; }
+        PyObject *found = ascii ? tokenize_ascii(value, length) : NULL;
+        if (found == NULL) {
+            PyErr_Clear();
+            found = PyObject_CallOneArg(tokenize_fallback, key);
+            if (found == NULL) { Py_DECREF(key); return -1; }
+        }
+        uint64_t implied = 0;
+        Py_ssize_t n = PyTuple_GET_SIZE(found);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *flag = PyDict_GetItemWithError(token_flags, PyTuple_GET_ITEM(found, i));
+            if (flag != NULL) implied |= PyLong_AsUnsignedLongLong(flag);
+            else if (PyErr_Occurred()) { Py_DECREF(found); Py_DECREF(key); return -1; }
+        }
+        PyObject *flag_object = PyLong_FromUnsignedLongLong(implied);
+        cached = PyTuple_Pack(2, found, flag_object);
+        Py_DECREF(found);
+        Py_XDECREF(flag_object);
+        if (cached == NULL || PyDict_SetItem(walk->token_cache, key, cached) < 0) {
+            Py_XDECREF(cached); Py_DECREF(key); return -1;
+        }
+        Py_DECREF(cached); /* the cache holds it */
+    }
+    Py_DECREF(key);
+    *tokens = PyTuple_GET_ITEM(cached, 0);
+    *flags = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(cached, 1));
+    return 0;
+}
+
+static PyObject *tuple_concat(PyObject *a, PyObject *b) {
+    if (PyTuple_GET_SIZE(b) == 0) { Py_INCREF(a); return a; }
+    return PySequence_Concat(a, b);
+}
+
+static PyObject *tuple_slice_end(PyObject *t, Py_ssize_t keep) { /* t[-keep:] */
+    Py_ssize_t n = PyTuple_GET_SIZE(t);
+    if (n <= keep) { Py_INCREF(t); return t; }
+    return PyTuple_GetSlice(t, n - keep, n);
+}
+
+/* The element's own tokens, implied flags, role and hidden flags. */
+static int element_tokens(Walk *walk, xmlNode *node, PyObject **own, uint64_t *flags) {
+    static const char *names[] = {"class", "id", "role", "itemprop", "itemtype"};
+    Buffer *value = &walk->scratch;
+    PyObject *tokens = PyTuple_New(0);
+    if (tokens == NULL) return -1;
+    *flags = 0;
+    if (node->properties == NULL) { *own = tokens; return 0; }
+    for (int i = 0; i < 5; i++) {
+        int found = attribute(node, names[i], value);
+        if (found < 0) goto fail;
+        if (!found || value->length == 0) continue;
+        PyObject *parts;
+        uint64_t implied;
+        if (value_tokens(walk, value->data, value->length, &parts, &implied) < 0) goto fail;
+        PyObject *joined = tuple_concat(tokens, parts);
+        if (joined == NULL) goto fail;
+        Py_SETREF(tokens, joined);
+        *flags |= implied;
+    }
+    int found = attribute(node, "role", value);
+    if (found < 0) goto fail;
+    if (found && value->length) {
+        PyObject *role = PyUnicode_DecodeUTF8(value->data, value->length, "replace");
+        PyObject *stripped = role ? PyObject_CallMethod(role, "strip", NULL) : NULL;
+        PyObject *lowered = stripped ? PyObject_CallMethod(stripped, "lower", NULL) : NULL;
+        Py_XDECREF(role);
+        Py_XDECREF(stripped);
+        if (lowered == NULL) goto fail;
+        PyObject *flag = PyDict_GetItemWithError(role_flags, lowered);
+        Py_DECREF(lowered);
+        if (flag != NULL) *flags |= PyLong_AsUnsignedLongLong(flag);
+        else if (PyErr_Occurred()) goto fail;
+    }
+    found = attribute(node, "hidden", value);
+    if (found < 0) goto fail;
+    int hidden = found;
+    if (!hidden) {
+        found = attribute(node, "aria-hidden", value);
+        if (found < 0) goto fail;
+        hidden = found && value->length == 4 && memcmp(value->data, "true", 4) == 0;
+    }
+    if (!hidden) {
+        found = attribute(node, "style", value);
+        if (found < 0) goto fail;
+        if (found && value->length) {
+            /* style.replace(" ", "").lower() holds display:none or visibility:hidden */
+            if (buffer_add(value, "", 1) < 0) goto fail; /* room for the terminating NUL */
+            value->length--;
+            Py_ssize_t m = 0;
+            for (Py_ssize_t i = 0; i < value->length; i++) {
+                char c = value->data[i];
+                if (c == ' ') continue;
+                value->data[m++] = is_upper(c) ? (char)(c - 'A' + 'a') : c;
+            }
+            value->data[m] = '\0';
+            hidden = strstr(value->data, "display:none") != NULL
+                     || strstr(value->data, "visibility:hidden") != NULL;
+        }
+    }
+    if (hidden) *flags |= hidden_flag;
+    *own = tokens;
+    return 0;
+fail:
+    Py_DECREF(tokens);
+    return -1;
+}
+
+static void open_block_clear(OpenBlock *block) {
+    Py_CLEAR(block->own_tokens);
+    Py_CLEAR(block->ancestor_tokens);
+    Py_CLEAR(block->tag_path);
+    Py_CLEAR(block->tag);
+    Py_CLEAR(block->inner_tokens);
+    PyMem_Free(block->text.data);
+    block->text.data = NULL;
+    block->text.length = block->text.capacity = 0;
+}
+
+static void walk_clear(Walk *walk) {
+    for (Py_ssize_t i = 0; i < walk->n_frames; i++) Py_CLEAR(walk->frames[i].tokens);
+    for (Py_ssize_t i = 0; i < walk->n_open; i++) open_block_clear(&walk->open[i]);
+    PyMem_Free(walk->frames);
+    PyMem_Free(walk->open);
+    PyMem_Free(walk->ancestors.data);
+    PyMem_Free(walk->subtree_end.data);
+    PyMem_Free(walk->numbers.data);
+    PyMem_Free(walk->scratch.data);
+    Py_CLEAR(walk->blocks);
+    Py_CLEAR(walk->token_cache);
+}
+
+/* Turn the open block's current text run into a block tuple, then start a new run. */
+static int flush(Walk *walk, OpenBlock *block) {
+    PyObject *text = NULL;
+    if (block->text.length) {
+        text = normalised_text((const unsigned char *)block->text.data, block->text.length,
+                               &walk->scratch);
+        if (text == NULL && PyErr_Occurred()) return -1;
+    }
+    if (text != NULL) {
+        PyObject *element = element_factory(walk->doc, block->node);
+        if (element == NULL) { Py_DECREF(text); return -1; }
+        PyObject *own = PyTuple_GetSlice(block->own_tokens, 0, max_own);
+        Py_ssize_t n_inner = PyList_GET_SIZE(block->inner_tokens);
+        PyObject *inner = PyList_GetSlice(block->inner_tokens, 0,
+                                          n_inner < max_inner ? n_inner : max_inner);
+        PyObject *inner_tuple = inner ? PyList_AsTuple(inner) : NULL;
+        Py_XDECREF(inner);
+        if (own == NULL || inner_tuple == NULL) {
+            Py_DECREF(text); Py_DECREF(element); Py_XDECREF(own); Py_XDECREF(inner_tuple);
+            return -1;
+        }
+        PyObject *item = Py_BuildValue(
+            "(NONnnKllNONOnnnn)", text, block->tag, element, PyList_GET_SIZE(walk->blocks),
+            (Py_ssize_t)block->depth, (unsigned long long)block->context, block->element_id,
+            block->parent_id, own, block->ancestor_tokens, inner_tuple, block->tag_path,
+            block->link_chars, block->link_count, block->image_count, block->input_count);
+        if (item == NULL) return -1;
+        int status = PyList_Append(walk->blocks, item);
+        Py_DECREF(item);
+        if (status < 0) return -1;
+        for (int level = 0; level < LEVELS; level++)
+            if (int64s_add(&walk->ancestors, block->ancestors[level]) < 0) return -1;
+        /* boilerkit.blocks.NUMBER_FIELDS */
+        int64_t numbers[8] = {block->depth, (int64_t)block->context, block->element_id,
+                              block->parent_id, block->link_chars, block->link_count,
+                              block->image_count, block->input_count};
+        for (int i = 0; i < 8; i++)
+            if (int64s_add(&walk->numbers, numbers[i]) < 0) return -1;
+    }
+    block->text.length = 0;
+    block->link_chars = block->link_count = block->image_count = block->input_count = 0;
+    if (PyList_SetSlice(block->inner_tokens, 0, PyList_GET_SIZE(block->inner_tokens), NULL) < 0)
+        return -1;
+    return 0;
+}
+
+static int add_text(Walk *walk, const xmlChar *content, int link_depth) {
+    if (walk->n_open == 0 || content == NULL || content[0] == '\0') return 0;
+    OpenBlock *block = &walk->open[walk->n_open - 1];
+    Py_ssize_t length = strlen((const char *)content);
+    if (buffer_add(&block->text, (const char *)content, length) < 0) return -1;
+    if (link_depth) block->link_chars += visible_chars(content, length);
+    return 0;
+}
+
+static int push_frame(Walk *walk, Frame frame) {
+    if (walk->n_frames == walk->frames_capacity) {
+        Py_ssize_t capacity = walk->frames_capacity ? walk->frames_capacity * 2 : 64;
+        Frame *grown = PyMem_Realloc(walk->frames, capacity * sizeof(Frame));
+        if (grown == NULL) { PyErr_NoMemory(); return -1; }
+        walk->frames = grown;
+        walk->frames_capacity = capacity;
+    }
+    walk->frames[walk->n_frames++] = frame;
+    return 0;
+}
+
+static OpenBlock *push_open(Walk *walk) {
+    if (walk->n_open == walk->open_capacity) {
+        Py_ssize_t capacity = walk->open_capacity ? walk->open_capacity * 2 : 32;
+        OpenBlock *grown = PyMem_Realloc(walk->open, capacity * sizeof(OpenBlock));
+        if (grown == NULL) { PyErr_NoMemory(); return NULL; }
+        walk->open = grown;
+        walk->open_capacity = capacity;
+    }
+    OpenBlock *block = &walk->open[walk->n_open++];
+    memset(block, 0, sizeof(OpenBlock));
+    return block;
+}
+
+/* Start an element: returns 1 if its children are to be walked, 0 if skipped, -1 on error. */
+static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_depth) {
+    const xmlChar *ns = (node->ns != NULL) ? node->ns->href : NULL;
+    const TagInfo *info = (ns == NULL) ? lookup_tag((const char *)node->name) : NULL;
+    if (info != NULL && info->skipped) return 0;
+    long id = ++*element_id;
+    if (int64s_add(&walk->subtree_end, id) < 0) return -1;
+    Frame *parent = &walk->frames[walk->n_frames - 1];
+    uint64_t context = parent->context | (info ? info->flags : 0);
+    PyObject *own;
+    uint64_t implied;
+    if (element_tokens(walk, node, &own, &implied) < 0) return -1;
+    context |= implied;
+    PyObject *tokens;
+    if (PyTuple_GET_SIZE(own)) {
+        PyObject *joined = PySequence_Concat(parent->tokens, own);
+        tokens = joined ? tuple_slice_end(joined, max_ancestor) : NULL;
+        Py_XDECREF(joined);
+        if (tokens == NULL) { Py_DECREF(own); return -1; }
+    } else {
+        tokens = parent->tokens;
+        Py_INCREF(tokens);
+    }
+    int kind = 0;
+    if (info != NULL && info->block) {
+        if (walk->n_open && flush(walk, &walk->open[walk->n_open - 1]) < 0) goto fail;
+        /* The tag path: up to max_path - 1 enclosing tags, then its own. */
+        Py_ssize_t first = walk->n_frames - (max_path - 1);
+        if (first < 0) first = 0;
+        PyObject *path = PyList_New(0);
+        if (path == NULL) goto fail;
+        for (Py_ssize_t i = first; i < walk->n_frames; i++) {
+            if (walk->frames[i].name == NULL) continue;
+            PyObject *name = tag_string(walk->frames[i].name, walk->frames[i].ns);
+            if (name == NULL || PyList_Append(path, name) < 0) {
+                Py_XDECREF(name); Py_DECREF(path); goto fail;
+            }
+            Py_DECREF(name);
+        }
+        PyObject *tag = tag_string(node->name, NULL);
+        if (tag == NULL || PyList_Append(path, tag) < 0) {
+            Py_XDECREF(tag); Py_DECREF(path); goto fail;
+        }
+        OpenBlock *block = push_open(walk);
+        if (block == NULL) { Py_DECREF(tag); Py_DECREF(path); goto fail; }
+        block->node = node;
+        block->element_id = id;
+        block->parent_id = parent->id;
+        block->depth = (long)(walk->n_frames - LEVELS);
+        for (int level = 0; level < LEVELS; level++)
+            block->ancestors[level] = walk->frames[walk->n_frames - 1 - level].id;
+        block->context = context;
+        block->own_tokens = own;
+        own = NULL;
+        block->ancestor_tokens = parent->tokens;
+        Py_INCREF(parent->tokens);
+        block->tag_path = PyList_AsTuple(path);
+        Py_DECREF(path);
+        block->tag = tag;
+        block->inner_tokens = PyList_New(0);
+        if (block->tag_path == NULL || block->inner_tokens == NULL) goto fail;
+        kind = 1;
+    } else {
+        int counted = info ? info->counted : 0;
+        if (counted == 1) { ++*link_depth; kind = 2; }
+        if (walk->n_open) {
+            OpenBlock *current = &walk->open[walk->n_open - 1];
+            if (counted == 1) current->link_count++;
+            else if (counted == 2) current->image_count++;
+            else if (counted == 5) { if (buffer_add(&current->text, "\n", 1) < 0) goto fail; }
+            else if (counted == 3 || counted == 4) {
+                current->input_count++;
+                if (counted == 3) {
+                    Buffer *value = &walk->scratch;
+                    int found = attribute(node, "type", value);
+                    if (found < 0) goto fail;
+                    int button = 0;
+                    if (found) {
+                        for (Py_ssize_t i = 0; i < value->length; i++)
+                            if (is_upper(value->data[i])) value->data[i] += 'a' - 'A';
+                        button = (value->length == 6 && memcmp(value->data, "submit", 6) == 0)
+                                 || (value->length == 6 && memcmp(value->data, "button", 6) == 0);
+                    }
+                    if (button) {
+                        found = attribute(node, "value", value);
+                        if (found < 0) goto fail;
+                        if (buffer_add(&current->text, " ", 1) < 0
+                            || (found && buffer_add(&current->text, value->data, value->length) < 0)
+                            || buffer_add(&current->text, " ", 1) < 0)
+                            goto fail;
+                    }
+                }
+            }
+            if (PyTuple_GET_SIZE(own)) {
+                Py_ssize_t n = PyTuple_GET_SIZE(own);
+                for (Py_ssize_t i = 0; i < n; i++)
+                    if (PyList_Append(current->inner_tokens, PyTuple_GET_ITEM(own, i)) < 0)
+                        goto fail;
+            }
+        }
+    }
+    Py_XDECREF(own);
+    Frame frame = {id, context, tokens, node->name, ns, kind};
+    if (push_frame(walk, frame) < 0) { Py_DECREF(tokens); return -1; }
+    return 1;
+fail:
+    Py_XDECREF(own);
+    Py_DECREF(tokens);
+    return -1;
+}
+
+static int end_element(Walk *walk, long element_id, int *link_depth) {
+    Frame frame = walk->frames[--walk->n_frames];
+    Py_DECREF(frame.tokens);
+    walk->subtree_end.data[frame.id] = element_id;
+    if (frame.kind == 1) {
+        OpenBlock *block = &walk->open[walk->n_open - 1];
+        int status = flush(walk, block);
+        open_block_clear(block);
+        walk->n_open--;
+        if (status < 0) return -1;
+    } else if (frame.kind == 2) {
+        --*link_depth;
+    }
+    return 0;
+}
+
+static int is_text(xmlNode *node) {
+    return node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE;
+}
+
+/* walk(root) -> (blocks, ancestors, subtree_end, numbers), the last three int64 bytes;
+ * see boilerkit.blocks. */
+static PyObject *walk_tree(PyObject *self, PyObject *root) {
+    if (element_factory == NULL || tokenize_fallback == NULL || role_flags == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_speedups is not configured");
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(root, element_type)) {
+        PyErr_SetString(PyExc_TypeError, "expected an lxml element");
+        return NULL;
+    }
+    Walk walk;
+    memset(&walk, 0, sizeof(walk));
+    walk.doc = ((LxmlElement *)root)->doc;
+    walk.blocks = PyList_New(0);
+    walk.token_cache = PyDict_New();
+    PyObject *empty = PyTuple_New(0);
+    if (walk.blocks == NULL || walk.token_cache == NULL || empty == NULL) goto fail;
+    if (int64s_add(&walk.subtree_end, 0) < 0) goto fail;
+    for (int i = 0; i < LEVELS; i++) {
+        Frame sentinel = {-1, 0, empty, NULL, NULL, 0};
+        Py_INCREF(empty);
+        if (push_frame(&walk, sentinel) < 0) { Py_DECREF(empty); goto fail; }
+    }
+    xmlNode *top = ((LxmlElement *)root)->c_node;
+    long element_id = 0;
+    int link_depth = 0;
+    if (top != NULL && top->type == XML_ELEMENT_NODE) {
+        int status = start_element(&walk, top, &element_id, &link_depth);
+        if (status < 0) goto fail;
+        xmlNode *node = status ? top->children : NULL;
+        xmlNode *parent = status ? top : NULL;
+        while (parent != NULL) {
+            if (node == NULL) { /* the parent's children are done */
+                if (end_element(&walk, element_id, &link_depth) < 0) goto fail;
+                if (parent == top) break;
+                node = parent->next;
+                parent = parent->parent;
+                continue;
+            }
+            if (node->type == XML_ELEMENT_NODE) {
+                status = start_element(&walk, node, &element_id, &link_depth);
+                if (status < 0) goto fail;
+                if (status && node->children != NULL) {
+                    parent = node;
+                    node = node->children;
+                    continue;
+                }
+                if (status && end_element(&walk, element_id, &link_depth) < 0) goto fail;
+            } else if (is_text(node)) {
+                if (add_text(&walk, node->content, link_depth) < 0) goto fail;
+            }
+            node = node->next;
+        }
+    }
+    Py_DECREF(empty);
+    PyObject *ancestors = PyBytes_FromStringAndSize((const char *)walk.ancestors.data,
+                                                    walk.ancestors.length * sizeof(int64_t));
+    PyObject *ends = PyBytes_FromStringAndSize((const char *)walk.subtree_end.data,
+                                               walk.subtree_end.length * sizeof(int64_t));
+    PyObject *numbers = PyBytes_FromStringAndSize((const char *)walk.numbers.data,
+                                                  walk.numbers.length * sizeof(int64_t));
+    PyObject *result = (ancestors && ends && numbers)
+                       ? PyTuple_Pack(4, walk.blocks, ancestors, ends, numbers) : NULL;
+    Py_XDECREF(ancestors);
+    Py_XDECREF(ends);
+    Py_XDECREF(numbers);
+    walk_clear(&walk);
+    return result;
+fail:
+    Py_XDECREF(empty);
+    walk_clear(&walk);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ text statistics */
+
+static inline int is_cjk(Py_UCS4 c) {
+    return (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf)
+           || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af)
+           || (c >= 0xf900 && c <= 0xfaff);
+}
+
+/* text_stats(texts) -> bytes of (n, 6) float64: characters, words (CJK characters count
+ * one each), spaces, punctuation, digits, ends like a sentence. Texts are block texts,
+ * whose only whitespace is single spaces. */
+static PyObject *text_stats(PyObject *self, PyObject *texts) {
+    if (punctuation == NULL || sentence_end == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_speedups text statistics are not configured");
+        return NULL;
+    }
+    if (!PyList_Check(texts)) {
+        PyErr_SetString(PyExc_TypeError, "expected a list of str");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(texts);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * 6 * sizeof(double));
+    if (out == NULL) return NULL;
+    double *row = (double *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < n; i++, row += 6) {
+        PyObject *text = PyList_GET_ITEM(texts, i);
+        if (!PyUnicode_Check(text)) {
+            Py_DECREF(out);
+            PyErr_SetString(PyExc_TypeError, "expected a list of str");
+            return NULL;
+        }
+        Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        double words = 0, spaces = 0, punct = 0, digits = 0;
+        int in_word = 0;
+        for (Py_ssize_t j = 0; j < length; j++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, j);
+            if (c == ' ') { spaces++; in_word = 0; continue; }
+            if (is_cjk(c)) { words++; in_word = 0; continue; }
+            if (!in_word) { words++; in_word = 1; }
+            if (c >= '0' && c <= '9') digits++;
+            if (in_sorted(punctuation, n_punctuation, c)) punct++;
+        }
+        row[0] = (double)length;
+        row[1] = words;
+        row[2] = spaces;
+        row[3] = punct;
+        row[4] = digits;
+        row[5] = length && in_sorted(sentence_end, n_sentence_end,
+                                     PyUnicode_READ(kind, data, length - 1));
+    }
+    return out;
+}
+
+/* ------------------------------------------------------------------ hashed tokens */
+
+static uint32_t crc_table[256];
+
+static void crc_init(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+/* zlib.crc32, continued from a running value (start with 0). */
+static uint32_t crc_update(uint32_t crc, const char *data, Py_ssize_t length) {
+    crc = ~crc;
+    for (Py_ssize_t i = 0; i < length; i++)
+        crc = crc_table[(crc ^ (unsigned char)data[i]) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+static int crc_str(uint32_t *crc, PyObject *text) {
+    Py_ssize_t length;
+    const char *data = PyUnicode_AsUTF8AndSize(text, &length);
+    if (data == NULL) return -1;
+    *crc = crc_update(*crc, data, length);
+    return 0;
+}
+
+static int count_prefixed(float *row, Py_ssize_t n_hashed, const char *prefix, PyObject *tokens) {
+    if (!PyTuple_Check(tokens) && !PyList_Check(tokens)) {
+        PyErr_SetString(PyExc_TypeError, "tokens must be a tuple or list");
+        return -1;
+    }
+    uint32_t start = crc_update(0, prefix, (Py_ssize_t)strlen(prefix));
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(tokens);
+    PyObject **items = PySequence_Fast_ITEMS(tokens);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t crc = start;
+        if (crc_str(&crc, items[i]) < 0) return -1;
+        row[crc % (uint32_t)n_hashed] += 1.0f;
+    }
+    return 0;
+}
+
+/* hash_tokens(blocks, words, n_hashed) -> bytes of (n, n_hashed) float32: the counts of
+ * the blocks' prefixed tokens per crc32 bucket (boilerkit.features). */
+static PyObject *hash_tokens(PyObject *self, PyObject *args) {
+    PyObject *blocks, *words;
+    Py_ssize_t n_hashed;
+    if (!PyArg_ParseTuple(args, "O!O!n", &PyList_Type, &blocks, &PyList_Type, &words,
+                          &n_hashed))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(blocks);
+    if (n_hashed < 1 || PyList_GET_SIZE(words) != n) {
+        PyErr_SetString(PyExc_ValueError, "bad n_hashed or words");
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * n_hashed * sizeof(float));
+    if (out == NULL) return NULL;
+    float *matrix = (float *)PyBytes_AS_STRING(out);
+    memset(matrix, 0, n * n_hashed * sizeof(float));
+    static const char *fields[] = {"ancestor_tokens", "own_tokens", "inner_tokens"};
+    static const char *prefixes[] = {"anc:", "own:", "in:"};
+    uint32_t path_start = crc_update(0, "path:", 5);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        float *row = matrix + i * n_hashed;
+        PyObject *block = PyList_GET_ITEM(blocks, i);
+        for (int f = 0; f < 3; f++) {
+            PyObject *tokens = PyObject_GetAttrString(block, fields[f]);
+            if (tokens == NULL) goto fail;
+            int status = count_prefixed(row, n_hashed, prefixes[f], tokens);
+            Py_DECREF(tokens);
+            if (status < 0) goto fail;
+        }
+        PyObject *path = PyObject_GetAttrString(block, "tag_path");
+        if (path == NULL) goto fail;
+        if (!PyTuple_Check(path)) { Py_DECREF(path); PyErr_SetString(PyExc_TypeError, "tag_path"); goto fail; }
+        Py_ssize_t length = PyTuple_GET_SIZE(path), first = length > 4 ? length - 4 : 0;
+        for (Py_ssize_t j = first; j + 1 < length; j++) {
+            uint32_t crc = path_start;
+            if (crc_str(&crc, PyTuple_GET_ITEM(path, j)) < 0) { Py_DECREF(path); goto fail; }
+            crc = crc_update(crc, ">", 1);
+            if (crc_str(&crc, PyTuple_GET_ITEM(path, j + 1)) < 0) { Py_DECREF(path); goto fail; }
+            row[crc % (uint32_t)n_hashed] += 1.0f;
+        }
+        Py_DECREF(path);
+        PyObject *block_words = PyList_GET_ITEM(words, i);
+        if (block_words != Py_None && count_prefixed(row, n_hashed, "word:", block_words) < 0)
+            goto fail;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ trees */
+
+static int check_buffer(Py_buffer *view, Py_ssize_t itemsize, Py_ssize_t count,
+                        const char *name) {
+    if (view->len != itemsize * count) {
+        PyErr_Format(PyExc_ValueError, "%s has %zd bytes, expected %zd", name, view->len,
+                     itemsize * count);
+        return -1;
+    }
+    return 0;
+}
+
+/* predict_trees(X float32 (n, d), feature, threshold, left, right, missing_left, is_leaf,
+ * value, roots, tree_output, baseline, out float64 (n, k)): out = baseline + the leaf values
+ * of every tree, added tree by tree in order. The caller has checked every index. */
+static PyObject *predict_trees(PyObject *self, PyObject *args) {
+    Py_buffer X, feature, threshold, left, right, missing, leaf, value, roots, outputs,
+        baseline, out;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*y*w*", &X, &feature, &threshold, &left,
+                          &right, &missing, &leaf, &value, &roots, &outputs, &baseline, &out))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n_nodes = feature.len / 4, n_trees = roots.len / 4, k = baseline.len / 8;
+    Py_ssize_t n = k ? out.len / (8 * k) : 0;
+    Py_ssize_t d = n ? X.len / (4 * n) : 0;
+    if (check_buffer(&threshold, 8, n_nodes, "threshold") < 0
+        || check_buffer(&left, 4, n_nodes, "left") < 0
+        || check_buffer(&right, 4, n_nodes, "right") < 0
+        || check_buffer(&missing, 1, n_nodes, "missing_left") < 0
+        || check_buffer(&leaf, 1, n_nodes, "is_leaf") < 0
+        || check_buffer(&value, 8, n_nodes, "value") < 0
+        || check_buffer(&outputs, 4, n_trees, "tree_output") < 0
+        || check_buffer(&out, 8, n * k, "out") < 0
+        || check_buffer(&X, 4, n * d, "X") < 0)
+        goto done;
+    const float *x = X.buf;
+    const int32_t *f = feature.buf, *l = left.buf, *r = right.buf, *root = roots.buf,
+                  *o = outputs.buf;
+    const double *t = threshold.buf, *v = value.buf, *b = baseline.buf;
+    const uint8_t *m = missing.buf, *is_leaf = leaf.buf;
+    double *y = out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const float *row = x + i * d;
+        double *sums = y + i * k;
+        for (Py_ssize_t j = 0; j < k; j++) sums[j] = b[j];
+        for (Py_ssize_t tree = 0; tree < n_trees; tree++) {
+            int32_t node = root[tree];
+            while (!is_leaf[node]) {
+                double feature_value = row[f[node]];
+                if (isnan(feature_value)) node = m[node] ? l[node] : r[node];
+                else node = feature_value <= t[node] ? l[node] : r[node];
+            }
+            sums[o[tree]] += v[node];
+        }
+    }
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    PyBuffer_Release(&X); PyBuffer_Release(&feature); PyBuffer_Release(&threshold);
+    PyBuffer_Release(&left); PyBuffer_Release(&right); PyBuffer_Release(&missing);
+    PyBuffer_Release(&leaf); PyBuffer_Release(&value); PyBuffer_Release(&roots);
+    PyBuffer_Release(&outputs); PyBuffer_Release(&baseline); PyBuffer_Release(&out);
+    return result;
+}
+
+/* ------------------------------------------------------------------ module */
+
+static PyMethodDef methods[] = {
+    {"configure", configure, METH_VARARGS, "Set the walk's tag, role and token tables."},
+    {"walk", walk_tree, METH_O, "Blocks of the tree under an lxml element."},
+    {"configure_text", configure_text, METH_VARARGS, "Set the characters text_stats counts."},
+    {"text_stats", text_stats, METH_O, "Character counts of block texts."},
+    {"hash_tokens", hash_tokens, METH_VARARGS, "Hashed token counts of blocks."},
+    {"predict_trees", predict_trees, METH_VARARGS, "Sum the leaf values of tree ensembles."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__speedups(void) {
+    crc_init();
+    PyObject *etree = PyImport_ImportModule("lxml.etree");
+    if (etree == NULL) return NULL;
+    PyObject *type = PyObject_GetAttrString(etree, "_Element");
+    PyObject *capi = PyObject_GetAttrString(etree, "__pyx_capi__");
+    Py_DECREF(etree);
+    if (type == NULL || capi == NULL || !PyType_Check(type)) goto fail;
+    PyObject *capsule = PyDict_GetItemString(capi, "elementFactory");
+    const char *signature = capsule ? PyCapsule_GetName(capsule) : NULL;
+    if (signature == NULL || strstr(signature, "LxmlElement") == NULL) {
+        PyErr_SetString(PyExc_ImportError, "lxml exports no usable elementFactory");
+        goto fail;
+    }
+    element_factory = (ElementFactory)PyCapsule_GetPointer(capsule, signature);
+    if (element_factory == NULL) goto fail;
+    element_type = (PyTypeObject *)type; /* kept for the module's lifetime */
+    Py_DECREF(capi);
+    return PyModule_Create(&module);
+fail:
+    Py_XDECREF(type);
+    Py_XDECREF(capi);
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_ImportError, "lxml's C API is not usable");
+    return NULL;
+}

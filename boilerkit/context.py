@@ -1,0 +1,129 @@
+"""Page context for a second level: what the first level thinks of a block's surroundings.
+
+Articles are contiguous regions under one container, and a headline is
+followed by its body. A first-level model judges each block on its own
+features; these features tell a second level (stacking) what the first level
+predicted around it, per label:
+
+- the block's own first-level probability;
+- the mean probability over windows of neighbouring blocks;
+- the character-weighted mean probability over the whole subtree of each of
+  the block's four nearest ancestors (its containers);
+- the character-weighted share of the label on the page;
+
+and, for the primary label (article), the share of the page's likely
+article characters inside each of the block's containers, and the distance
+to the nearest block more likely article than not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .blocks import ANCESTOR_LEVELS, Block
+
+_WINDOWS = (2, 6)
+
+
+@dataclass(frozen=True)
+class ContextSpec:
+    """The first level's labels, in the column order of its probabilities."""
+
+    labels: tuple[str, ...]
+
+    @property
+    def n_features(self) -> int:
+        per_label = 1 + len(_WINDOWS) + ANCESTOR_LEVELS + 1
+        return len(self.labels) * per_label + ANCESTOR_LEVELS + 2
+
+    def feature_names(self) -> tuple[str, ...]:
+        names = []
+        for label in self.labels:
+            names += [f"ctx_{label}", *(f"ctx_{label}_window{w}" for w in _WINDOWS),
+                      *(f"ctx_{label}_ancestor{a}" for a in range(1, ANCESTOR_LEVELS + 1)),
+                      f"ctx_{label}_page"]
+        primary = self.labels[0]
+        names += [f"ctx_{primary}_share_ancestor{a}" for a in range(1, ANCESTOR_LEVELS + 1)]
+        names += [f"ctx_{primary}_distance_before", f"ctx_{primary}_distance_after"]
+        return tuple(names)
+
+    def to_dict(self) -> dict:
+        return {"labels": list(self.labels), "n_features": self.n_features}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ContextSpec:
+        return cls(labels=tuple(str(label) for label in data["labels"]))
+
+
+def _window_means(values: np.ndarray, size: int) -> np.ndarray:
+    padded = np.concatenate([[0.0], np.cumsum(values)])
+    index = np.arange(len(values))
+    low = np.maximum(index - size, 0)
+    high = np.minimum(index + size + 1, len(values))
+    return (padded[high] - padded[low]) / (high - low)
+
+
+def _subtree_sums(blocks: Sequence[Block], weights: np.ndarray) -> np.ndarray:
+    """``(n, ANCESTOR_LEVELS, k)``: sums of ``weights`` (n, k) over each ancestor's subtree."""
+    n, k = weights.shape
+    ancestor_ids = getattr(blocks, "ancestor_ids", None)
+    subtree_end = getattr(blocks, "subtree_end", None)
+    if ancestor_ids is None or subtree_end is None or len(ancestor_ids) != n:
+        return np.zeros((n, ANCESTOR_LEVELS, k))
+    owners = np.fromiter((b.element_id for b in blocks), dtype=np.int64, count=n)
+    n_elements = len(subtree_end)
+    # Element ids are in document order, so a subtree is the id range [e, end(e)].
+    prefix = np.zeros((n_elements + 1, k))
+    for column in range(k):
+        prefix[1:, column] = np.cumsum(np.bincount(owners, weights[:, column],
+                                                   minlength=n_elements))
+    valid = ancestor_ids > 0
+    first = np.where(valid, ancestor_ids, 0)
+    sums = prefix[subtree_end[first] + 1] - prefix[first]
+    sums[~valid] = 0.0
+    return sums
+
+
+def _distance_to_nearest(flags: np.ndarray, before: bool) -> np.ndarray:
+    """Blocks to the nearest flagged block before (or after) each block, over the page length."""
+    n = len(flags)
+    index = np.arange(n)
+    if before:
+        last = np.maximum.accumulate(np.where(flags, index, -1))
+        distance = np.where(last >= 0, index - last, n)
+    else:
+        nearest = np.minimum.accumulate(np.where(flags, index, n)[::-1])[::-1]
+        distance = np.where(nearest < n, nearest - index, n)
+    return distance / max(n, 1)
+
+
+def context_features(blocks: Sequence[Block], probabilities: np.ndarray,
+                     spec: ContextSpec) -> np.ndarray:
+    """``(n, spec.n_features)`` float32 context features from first-level probabilities."""
+    n = len(blocks)
+    if probabilities.shape != (n, len(spec.labels)):
+        raise ValueError(f"expected probabilities of shape {(n, len(spec.labels))}, "
+                         f"got {probabilities.shape}")
+    if n == 0:
+        return np.zeros((0, spec.n_features), dtype=np.float32)
+    chars = np.fromiter((len(b.text) for b in blocks), dtype=np.float64, count=n)
+    weighted = probabilities * chars[:, None]
+    sums = _subtree_sums(blocks, np.column_stack([weighted, chars]))
+    label_sums, char_sums = sums[:, :, :-1], sums[:, :, -1:]
+    container_means = np.where(char_sums > 0, label_sums / np.maximum(char_sums, 1e-9), 0.0)
+    page_share = weighted.sum(axis=0) / max(chars.sum(), 1.0)
+    columns = []
+    for j in range(len(spec.labels)):
+        columns.append(probabilities[:, j])
+        columns += [_window_means(probabilities[:, j], size) for size in _WINDOWS]
+        columns += [container_means[:, level, j] for level in range(ANCESTOR_LEVELS)]
+        columns.append(np.full(n, page_share[j]))
+    primary_total = max(weighted[:, 0].sum(), 1e-9)
+    columns += [label_sums[:, level, 0] / primary_total for level in range(ANCESTOR_LEVELS)]
+    likely = probabilities[:, 0] > 0.5
+    columns += [_distance_to_nearest(likely, before=True),
+                _distance_to_nearest(likely, before=False)]
+    return np.column_stack(columns).astype(np.float32)

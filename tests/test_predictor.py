@@ -1,0 +1,91 @@
+"""Tests of boilerkit.predictor: tree ensembles as arrays, in C and in numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from boilerkit import predictor
+from boilerkit.estimator import ensemble_from_hgb
+from boilerkit.predictor import EnsembleError, TreeEnsemble
+
+needs_speedups = pytest.mark.skipif(not predictor.has_speedups(),
+                                    reason="the C accelerator is not built")
+
+
+def _data(n_classes: int, missing: bool, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(600, 12)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(int) + (n_classes > 2) * (X[:, 3] > 0.5)
+    if missing:
+        X[rng.random(X.shape) < 0.1] = np.nan
+    return X, np.asarray([f"c{label}" for label in y])
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("missing", [False, True])
+@pytest.mark.parametrize("use_speedups", [True, False])
+def test_probabilities_match_scikit_learn(n_classes, missing, use_speedups):
+    if use_speedups and not predictor.has_speedups():
+        pytest.skip("the C accelerator is not built")
+    X, y = _data(n_classes, missing)
+    hgb = HistGradientBoostingClassifier(max_iter=30, max_leaf_nodes=15, random_state=0).fit(X, y)
+    ensemble = ensemble_from_hgb(hgb, X.shape[1])
+    assert ensemble.n_trees == 30 * (1 if n_classes == 2 else n_classes)
+    X_test, _ = _data(n_classes, missing, seed=1)
+    np.testing.assert_allclose(ensemble.predict_proba(X_test, use_speedups),
+                               hgb.predict_proba(X_test), atol=1e-9, rtol=0)
+
+
+@needs_speedups
+def test_compiled_and_numpy_paths_give_the_same_sums():
+    X, y = _data(3, True)
+    hgb = HistGradientBoostingClassifier(max_iter=40, random_state=0).fit(X, y)
+    ensemble = ensemble_from_hgb(hgb, X.shape[1])
+    compiled = ensemble.raw_predict(X, use_speedups=True)
+    numpy = ensemble.raw_predict(X, use_speedups=False)
+    np.testing.assert_array_equal(compiled, numpy)
+
+
+def test_no_rows_give_no_predictions():
+    X, y = _data(2, False)
+    ensemble = ensemble_from_hgb(HistGradientBoostingClassifier(max_iter=5).fit(X, y), 12)
+    for use_speedups in (True, False):
+        assert ensemble.predict_proba(np.zeros((0, 12), np.float32), use_speedups).shape == (0, 2)
+
+
+def test_wrong_number_of_features_is_refused():
+    X, y = _data(2, False)
+    ensemble = ensemble_from_hgb(HistGradientBoostingClassifier(max_iter=5).fit(X, y), 12)
+    with pytest.raises(ValueError, match="12 features"):
+        ensemble.raw_predict(np.zeros((3, 11), np.float32))
+
+
+def _stump(**changes) -> dict:
+    arrays = dict(feature=[0, 0, 0], threshold=[0.5, 0, 0], left=[1, 0, 0], right=[2, 0, 0],
+                  missing_left=[1, 0, 0], is_leaf=[0, 1, 1], value=[0.0, -1.0, 1.0], roots=[0],
+                  tree_output=[0], baseline=[0.25], n_features=2, link="logistic")
+    arrays.update(changes)
+    return arrays
+
+
+def test_a_hand_made_stump():
+    ensemble = TreeEnsemble(**_stump())
+    X = np.asarray([[0.0, 9.0], [1.0, 9.0], [np.nan, 9.0]], dtype=np.float32)
+    for use_speedups in (True, False):
+        np.testing.assert_array_equal(ensemble.raw_predict(X, use_speedups)[:, 0],
+                                      [-0.75, 1.25, -0.75])
+    assert ensemble.max_depth == 1
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"left": [5, 0, 0]}, "left"), ({"right": [-1, 0, 0]}, "right"),
+    ({"feature": [2, 0, 0]}, "feature"), ({"roots": [3]}, "roots"),
+    ({"tree_output": [1]}, "tree_output"), ({"value": [0.0, np.inf, 1.0]}, "finite"),
+    ({"threshold": [0.5, 0]}, "length"), ({"link": "probit"}, "link"),
+    ({"baseline": [0.0, 0.0]}, "outputs"), ({"left": [0, 0, 0], "right": [0, 0, 0]}, "cycle"),
+])
+def test_invalid_arrays_are_refused(changes, message):
+    with pytest.raises(EnsembleError, match=message):
+        TreeEnsemble(**_stump(**changes))
