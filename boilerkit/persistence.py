@@ -48,7 +48,7 @@ _MAX_ARRAYS_BYTES = 512 * 1024 * 1024
 _MAX_JSON_DEPTH = 64
 
 _RESERVED_KEYS = ("format", "format_version", "boilerkit_version", "created", "feature_config",
-                  "labels", "levels", "context", "arrays", "sha256")
+                  "labels", "levels", "context", "params", "arrays", "sha256")
 
 PathLike = str | os.PathLike
 
@@ -86,11 +86,13 @@ def save_model(model: Any, path: PathLike, metadata: dict | None = None) -> Path
     ``metadata`` (training data and their licences, metrics, ...) goes into
     the manifest.
     """
+    params = None
     if not isinstance(model, Model):
         to_model = getattr(model, "to_model", None)
         if to_model is None:
             raise TypeError(f"cannot save a {type(model).__name__}; expected a boilerkit Model "
                             "or a fitted BlockClassifier")
+        params = model.get_params()
         model = to_model()
     reserved = set(_RESERVED_KEYS) & set(metadata or {})
     if reserved:
@@ -121,6 +123,7 @@ def save_model(model: Any, path: PathLike, metadata: dict | None = None) -> Path
         "labels": list(model.labels),
         "levels": levels,
         "context": model.context.to_dict() if model.context else None,
+        "params": _to_json(params) if params is not None else model.manifest.get("params"),
         "arrays": ARRAYS_NAME,
         "sha256": _sha256(arrays_path),
         **_to_json(metadata or {}),

@@ -68,6 +68,7 @@ class TreeEnsemble:
         self._right = np.where(self.is_leaf, nodes, self.right).astype(np.int32)
         self._feature = np.where(self.is_leaf, 0, self.feature).astype(np.int32)
         self.max_depth = self._depth()
+        self._packed: bytes | None = None  # the C path's node layout, made on first use
 
     @property
     def n_outputs(self) -> int:
@@ -118,9 +119,11 @@ class TreeEnsemble:
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"expected rows of {self.n_features} features, got {X.shape}")
         if use_speedups and _speedups is not None:
+            if self._packed is None:
+                self._packed = _speedups.pack_trees(self.feature, self.threshold, self.left,
+                                                    self.right, self.is_leaf)
             out = np.empty((len(X), self.n_outputs))
-            _speedups.predict_trees(X, self.feature, self.threshold, self.left, self.right,
-                                    self.missing_left, self.is_leaf, self.value, self.roots,
+            _speedups.predict_trees(X, self._packed, self.missing_left, self.value, self.roots,
                                     self.tree_output, self.baseline, out)
             return out
         return self._raw_predict_numpy(X)

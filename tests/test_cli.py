@@ -177,7 +177,7 @@ def test_train_writes_a_loadable_model_and_prints_scores(labelled_dir, tmp_path,
     captured = capsys.readouterr()
     model = load_model(output)
     assert set(model.classes_) == LABELS
-    manifest = model.manifest_
+    manifest = model.manifest
     assert manifest["training_data"] == [str(labelled_dir)]
     assert set(manifest["label_counts"]) == LABELS
     assert manifest["metrics"]["blocks"]["macro_f1"] >= 0
@@ -191,7 +191,7 @@ def test_train_writes_a_loadable_model_and_prints_scores(labelled_dir, tmp_path,
 
 
 def test_train_quiet_with_label_map(labelled_dir, tmp_path, capsys):
-    output = tmp_path / "model.joblib"
+    output = tmp_path / "model"
     argv = ["train", str(labelled_dir), "-o", str(output), "--max-iter", "5", "--quiet",
             "--label-map", "teaser=navigation", "--no-page-weights"]
     assert main(argv) == 0
@@ -200,8 +200,8 @@ def test_train_quiet_with_label_map(labelled_dir, tmp_path, capsys):
     assert "teaser" not in captured.out
     model = load_model(output)
     assert "teaser" not in model.classes_
-    assert model.manifest_["label_map"] == {"teaser": "navigation"}
-    assert model.manifest_["training"]["page_weights"] is False
+    assert model.manifest["label_map"] == {"teaser": "navigation"}
+    assert model.manifest["training"]["page_weights"] is False
 
 
 def test_train_without_labelled_pages(tmp_path, capsys):
@@ -250,5 +250,5 @@ def test_train_with_splits(tmp_path, capsys, make_labelled_html):
     assert main(["train", str(tmp_path), "--dev-split", "dev", "-o", str(output),
                  "--max-iter", "5", "-q"]) == 0
     assert "held-out evaluation (1 given pages)" in capsys.readouterr().out
-    manifest = load_model(output).manifest_
+    manifest = load_model(output).manifest
     assert manifest["training"]["pages"] == 3 and manifest["dev_split"] == "dev"

@@ -238,9 +238,9 @@ def test_page_weights_are_passed_to_fit(labelled_pages, monkeypatch):
     seen = []
     original = BlockClassifier.fit
 
-    def spy(self, pages, labels, sample_weight=None):
+    def spy(self, pages, labels, sample_weight=None, **options):
         seen.append(sample_weight)
-        return original(self, pages, labels, sample_weight=sample_weight)
+        return original(self, pages, labels, sample_weight=sample_weight, **options)
 
     monkeypatch.setattr(BlockClassifier, "fit", spy)
     train(labelled_pages, dev_pages=[], params=FAST, progress=False)

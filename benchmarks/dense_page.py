@@ -1,0 +1,62 @@
+"""Cost of a dense page: N sibling ``<p>x</p>`` (default 1,000,000: 8 MB), classified once.
+
+    python benchmarks/dense_page.py [--siblings 1000000] [--model PATH]
+
+Runs ``boilerkit.classify`` on the page in a fresh subprocess and prints the wall time of
+each stage and the peak resident memory of the process (``ru_maxrss``), so the figure
+includes the parsed tree, the blocks, the features and the labelled page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+_CHILD = r"""
+import json, resource, sys, time
+import boilerkit
+from boilerkit.blocks import build_blocks
+from boilerkit.parse import parse_html
+from boilerkit.persistence import default_model, load_model
+
+siblings, model_path = int(sys.argv[1]), sys.argv[2] or None
+model = load_model(model_path) if model_path else default_model()
+html = b"<html><body>" + b"<p>x</p>" * siblings + b"</body></html>"
+times = {}
+started = time.perf_counter()
+root = parse_html(html, max_bytes=None)
+times["parse"] = time.perf_counter() - started
+step = time.perf_counter()
+blocks = build_blocks(root)
+times["blocks"] = time.perf_counter() - step
+step = time.perf_counter()
+probabilities = model.predict_page(blocks)
+times["features + model"] = time.perf_counter() - step
+del root, blocks, probabilities
+step = time.perf_counter()
+page = boilerkit.classify(html, model=model, max_bytes=None)
+times["classify, end to end"] = time.perf_counter() - step
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"bytes": len(html), "blocks": len(page.blocks), "seconds": times,
+                  "peak_rss_mb": peak_mb}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--siblings", type=int, default=1_000_000)
+    parser.add_argument("--model", default="", help="model directory (default: the shipped one)")
+    args = parser.parse_args()
+    result = subprocess.run([sys.executable, "-c", _CHILD, str(args.siblings), args.model],
+                            capture_output=True, text=True, check=True)
+    figures = json.loads(result.stdout)
+    print(f"{figures['blocks']:,} blocks from {figures['bytes'] / 1e6:.1f} MB; "
+          f"peak RSS {figures['peak_rss_mb']:,.0f} MB")
+    for stage, seconds in figures["seconds"].items():
+        print(f"  {stage:24s} {seconds:6.1f} s")
+
+
+if __name__ == "__main__":
+    main()
