@@ -1,4 +1,4 @@
-"""The ``boilerkit`` command: classify, extract, train, evaluate.
+"""The ``boilerkit`` command: classify, extract, train, evaluate, show.
 
 Results go to stdout, logs and progress bars to stderr. Exit status: 0 on
 success, 1 on an error (a bad file, a missing model), 2 on a usage error.
@@ -377,6 +377,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- show / label -------------------------------------------------------------
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .show import show
+
+    model = _load(args.model)
+    view = show(_read_input(args.file), model=model, url=args.url,
+                allow_remote=args.allow_remote, content_type=args.content_type)
+    if args.output in (None, STDIN):
+        sys.stdout.write(view)
+    else:
+        Path(args.output).write_text(view, encoding="utf-8")
+        log.info("wrote %s", args.output)
+    return 0
+
+
 # -- parser -------------------------------------------------------------------
 
 
@@ -529,6 +546,31 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="print the metrics as JSON")
     _add_logging_options(evaluate_parser)
     evaluate_parser.set_defaults(handler=cmd_evaluate)
+
+    show_parser = commands.add_parser(
+        "show", help="write a page as it looks, every block coloured by its label",
+        description=_wrap("Write FILE as a self-contained HTML view: every block outlined "
+                          "and tinted in its label's colour, a legend with a count and a "
+                          "switch per label, details on hover. The page's scripts, frames, "
+                          "event handlers and remote loads are removed, so the view runs "
+                          "and fetches nothing but itself."),
+        epilog="examples:\n  boilerkit show page.html -o view.html\n"
+               "  curl -s https://example.org/ | boilerkit show - --url https://example.org/ "
+               "-o view.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    show_parser.add_argument("file", metavar="FILE", help="HTML file, or - for stdin")
+    show_parser.add_argument("-o", "--output", metavar="HTML",
+                             help="where to write the view (default: stdout)")
+    _add_model_option(show_parser)
+    show_parser.add_argument("--url", help="the page's address (resolves relative image URLs "
+                                           "with --allow-remote)")
+    show_parser.add_argument("--allow-remote", action="store_true",
+                             help="keep the page's http(s) images and stylesheets; the browser "
+                                  "fetches them when the view opens, which their servers see")
+    show_parser.add_argument("--content-type", metavar="CT",
+                             help="HTTP Content-Type of the input, for its charset")
+    _add_logging_options(show_parser)
+    show_parser.set_defaults(handler=cmd_show)
     return parser
 
 
