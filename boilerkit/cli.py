@@ -1,4 +1,4 @@
-"""The ``boilerkit`` command: classify, extract, train, evaluate, show.
+"""The ``boilerkit`` command: classify, extract, train, evaluate, show, label.
 
 Results go to stdout, logs and progress bars to stderr. Exit status: 0 on
 success, 1 on an error (a bad file, a missing model), 2 on a usage error.
@@ -394,6 +394,28 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_label(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    from .labelling_server import LabellingServer, LabellingSession, html_files
+
+    session = LabellingSession(html_files(args.pages), args.output, model=_load(args.model),
+                               in_place=args.in_place, allow_remote=args.allow_remote,
+                               labels=_split_labels(args.labels) if args.labels else None)
+    server = LabellingServer(session, port=args.port)
+    log.info("labelling %d page(s) at %s; saving to %s; press Ctrl-C to stop", len(session),
+             server.url, "the pages themselves" if args.in_place else args.output)
+    if not args.no_browser:
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        log.info("stopped")
+    finally:
+        server.server_close()
+    return 0
+
+
 # -- parser -------------------------------------------------------------------
 
 
@@ -571,6 +593,38 @@ def build_parser() -> argparse.ArgumentParser:
                              help="HTTP Content-Type of the input, for its charset")
     _add_logging_options(show_parser)
     show_parser.set_defaults(handler=cmd_show)
+
+    label_parser = commands.add_parser(
+        "label", help="label pages in the browser, saving data-label files for training",
+        description=_wrap("Serve PAGEs on 127.0.0.1 for labelling in the browser. Each page "
+                          "starts from its saved labels, its data-label attributes or the "
+                          "model's predictions. Click a block (Shift/Alt-click: its "
+                          "container; p: grow to the parent), press 1-4 or a/n/t/c for a "
+                          "label, u to undo, s to save, [ and ] for the previous and next "
+                          "page. Saved pages go to DIR with data-label attributes, ready "
+                          "for `boilerkit train`."),
+        epilog="example:\n  boilerkit label my-pages/ -o labelled/ && boilerkit train labelled/ "
+               "-o models/mine",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    label_parser.add_argument("pages", nargs="+", metavar="PAGE",
+                              help="HTML file or directory (searched recursively)")
+    label_parser.add_argument("-o", "--output", metavar="DIR",
+                              help="where labelled pages are saved (folders below the pages' "
+                                   "common parent are kept)")
+    label_parser.add_argument("--in-place", action="store_true",
+                              help="save into the input pages themselves instead of -o DIR")
+    _add_model_option(label_parser)
+    label_parser.add_argument("--labels", action="append", metavar="LABEL",
+                              help="labels offered, in order (default: the model's); "
+                                   "repeatable or comma-separated")
+    label_parser.add_argument("--port", type=int, default=0,
+                              help="port on 127.0.0.1 (default: any free port)")
+    label_parser.add_argument("--no-browser", action="store_true",
+                              help="only print the address; do not open a browser")
+    label_parser.add_argument("--allow-remote", action="store_true",
+                              help="load the pages' http(s) images and stylesheets")
+    _add_logging_options(label_parser)
+    label_parser.set_defaults(handler=cmd_label)
     return parser
 
 
