@@ -369,7 +369,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         detail = " with " + " and ".join(filter(None, filters)) if any(filters) else ""
         raise BoilerkitError(f"no labelled pages{detail} in {' '.join(args.data)}")
     selected = relabel(selected, _merge_label_maps(args.label_map))
-    metrics = evaluate(model, selected, progress=show_progress)
+    if args.report:
+        from .report import evaluate_pages, write_report
+
+        metrics, results = evaluate_pages(model, selected, progress=show_progress)
+        details = {"data": " ".join(args.data), "model": args.model or str(default_model_path())}
+        report = write_report(args.report, metrics, results, worst=args.worst,
+                              resamples=args.bootstrap, details=details)
+        log.info("wrote the report to %s", report)
+    else:
+        metrics = evaluate(model, selected, progress=show_progress)
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
@@ -566,6 +575,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_label_map_option(evaluate_parser)
     evaluate_parser.add_argument("--json", action="store_true",
                                  help="print the metrics as JSON")
+    evaluate_parser.add_argument("--report", metavar="HTML",
+                                 help="also write an HTML report: scores with bootstrap "
+                                      "intervals, confusion matrix, sources, worst pages "
+                                      "(their views go to HTML's *_files/ folder)")
+    evaluate_parser.add_argument("--worst", type=int, default=10, metavar="N",
+                                 help="pages shown side by side in the report (default: 10)")
+    evaluate_parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                                 help="bootstrap resamples of pages for the report's "
+                                      "intervals (default: 1000; 0: none)")
     _add_logging_options(evaluate_parser)
     evaluate_parser.set_defaults(handler=cmd_evaluate)
 
