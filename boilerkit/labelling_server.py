@@ -148,6 +148,12 @@ class LabellingSession:
             self._cache.popitem(last=False)
         return entry
 
+    def start(self, index: int) -> tuple[list[str | None], str]:
+        """The labels page ``index`` starts from, and where they come from."""
+        with self._lock:
+            _, _, labels, origin = self._load(index)
+            return list(labels), origin
+
     def view(self, index: int) -> str:
         """The editor for page ``index``."""
         with self._lock:

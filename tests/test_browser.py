@@ -271,7 +271,7 @@ def _card_blocks(view, selector: str) -> list[int]:
 def test_relabel_a_teaser_card_and_save_for_training(editor):
     view, session, out = editor
     initial = _current_labels(view)
-    assert initial == session._load(0)[2]  # starts from the model's predictions
+    assert initial == session.start(0)[0]  # starts from the model's predictions
     card = "#posts-list-widget-3 li:nth-child(3)"
     blocks = sorted(set(_card_blocks(view, card)))
     assert len(blocks) == 4
@@ -313,7 +313,7 @@ def test_container_click_labels_a_whole_region_and_next_moves_on(editor):
     labels = _current_labels(view)  # the JSON keeps the start; the DOM has the edit
     assert all(view.locator(f'[data-bk="{i}"]').first.get_attribute("data-bk-label")
                == "navigation" for i in form_blocks)
-    assert labels == session._load(0)[2]
+    assert labels == session.start(0)[0]
     # "]" saves and moves to the next page.
     view.keyboard.press("]")
     view.wait_for_url("**/page/1")

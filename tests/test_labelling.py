@@ -117,19 +117,19 @@ def test_bad_labels_are_refused(server):
 def test_start_from_saved_labels_then_the_pages_own_then_predictions(pages, tmp_path, tiny_model):
     source = pages / "a.example" / "page.html"
     session = LabellingSession([source], tmp_path / "out", model=tiny_model)
-    predicted = session._load(0)[2]
-    assert session._load(0)[3] == "labels predicted by the model"
+    predicted = session.start(0)[0]
+    assert session.start(0)[1] == "labels predicted by the model"
 
     own = ["teaser"] * len(predicted)
     source.write_bytes(write_labels(source.read_bytes(), own)[0])
     session = LabellingSession([source], tmp_path / "out", model=tiny_model)
-    assert session._load(0)[2] == own
-    assert "data-label attributes" in session._load(0)[3]
+    assert session.start(0)[0] == own
+    assert "data-label attributes" in session.start(0)[1]
 
     saved = ["comment"] * len(predicted)
     session.save(0, saved)
     session = LabellingSession([source], tmp_path / "out", model=tiny_model)
-    assert session._load(0)[2] == saved and "saved in" in session._load(0)[3]
+    assert session.start(0)[0] == saved and "saved in" in session.start(0)[1]
 
 
 def test_cli_label_refuses_to_overwrite_its_input(pages, tiny_model_path, capsys):

@@ -177,3 +177,16 @@ def test_cli_show_to_stdout_from_stdin(tiny_model_path, monkeypatch, capsys):
     assert main(["show", "--model", str(tiny_model_path), "-"]) == 0
     out = capsys.readouterr().out
     assert 'data-bk="0"' in out and "Hello there" in out
+
+
+@pytest.mark.parametrize("command", [["show"], ["label"]])
+def test_new_commands_have_help(command, capsys):
+    assert main([*command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: boilerkit {command[0]}")
+
+
+@pytest.mark.parametrize("argv", [["show"], ["label"], ["label", "--port", "x", "p.html"]])
+def test_new_commands_usage_errors_exit_2(argv, capsys):
+    assert main(argv) == 2
+    assert "usage: boilerkit" in capsys.readouterr().err
