@@ -5,13 +5,16 @@ page views. The policy, applied to an lxml tree in place:
 
 - **Removed with their content:** ``script``, ``noscript``, ``template``,
   ``iframe``, ``frame``, ``object``, ``embed``, ``applet``, ``param``,
-  ``portal``, ``fencedframe``, ``base``, ``noembed``, ``noframes``, ``xmp``,
+  ``portal``, ``fencedframe``, ``base``, ``noembed``, ``noframes``,
   every ``<link>`` (stylesheets, preload, prefetch, icons, manifests; with
   ``allow_remote`` http(s) stylesheets stay), every ``<meta http-equiv>``
   (refresh, set-cookie, the page's own CSP) and ``<meta charset>`` (the view
   is written as UTF-8 and says so itself), and SVG animation elements
   (``animate``, ``set``, ...), which can rewrite an ``href`` to ``javascript:``.
   None of these ever holds a block (see :data:`boilerkit.blocks.SKIPPED_TAGS`).
+  Void elements that libxml2 wrongly lets hold the content after them
+  (``<embed>``) go, but that content stays. ``<xmp>`` and ``<plaintext>``
+  become ``<pre>``.
 - **Attributes:** every ``on*`` event handler, ``srcdoc``, ``ping``,
   ``srcset``/``imagesrcset``, form ``action``/``formaction`` and any
   attribute whose value is a ``javascript:`` or ``vbscript:`` URL are
@@ -45,7 +48,7 @@ import lxml.etree
 #: Elements removed with everything inside them.
 REMOVED_TAGS = frozenset(
     """script noscript template iframe frame object embed applet param portal fencedframe base
-    noembed noframes xmp link animate animatemotion animatetransform animatecolor set discard
+    noembed noframes link animate animatemotion animatetransform animatecolor set discard
     bgsound""".split()
 )
 #: Attributes that load something when the page opens; kept only for data: images.
@@ -246,7 +249,9 @@ def make_safe(root: lxml.etree._Element, *, allow_remote: bool = False,
             else:
                 remove_element(element)
             continue
-        if tag == "plaintext":  # would swallow the rest of the document, ours included
+        if tag in ("plaintext", "xmp"):
+            # Raw text in browsers: libxml2 keeps it as text, written escaped inside a <pre>
+            # it shows the same, and a <plaintext> can no longer swallow the rest, ours included.
             element.tag = "pre"
         if element.attrib:
             _clean_attributes(element, tag, allow_remote, base_url)

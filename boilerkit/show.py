@@ -270,10 +270,11 @@ def _css(labels: Sequence[str], colours: dict[str, tuple[int, int, int]]) -> str
     rules = [_asset("view.css")]
     for index, label in enumerate(labels):
         r, g, b = colours[label]
-        rules.append(f'[data-bk-c="{index}"]{{--bk-c:rgb({r},{g},{b});'
+        rules.append(f'html:not(#boilerkit-view) [data-bk-c="{index}"]{{--bk-c:rgb({r},{g},{b});'
                      f'--bk-t:rgba({r},{g},{b},{TINT_ALPHA})}}')
-        rules.append(f'html.bk-hide-{index} [data-bk-c="{index}"]{{display:none!important}}')
-    rules.append('html.bk-hide-u [data-bk-c="u"]{display:none!important}')
+        rules.append(f'html.bk-hide-{index}:not(#boilerkit-view) [data-bk-c="{index}"]'
+                     '{display:none!important}')
+    rules.append('html.bk-hide-u:not(#boilerkit-view) [data-bk-c="u"]{display:none!important}')
     return "\n".join(rules)
 
 

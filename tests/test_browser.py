@@ -190,6 +190,23 @@ def test_hovering_a_block_tells_its_label_probability_and_runner_up(example_view
     assert "comment 0.85" in text and "runner-up: article 0.05" in text and "<p>" in text
 
 
+def test_the_pages_own_important_rules_do_not_hide_the_marks(tmp_path, serve, browser):
+    html = ("<html><head><style>p.x{box-shadow:none!important;outline:none!important;"
+            "display:block!important;background:#fff!important;padding:20px}</style></head>"
+            "<body><p class='x' id='p'>A paragraph styled to fight the view's marks.</p>"
+            "<xmp id='raw'><b>shown as text</b></xmp></body></html>")
+    root = parse_html(html)
+    _write_view(tmp_path, "view.html", build_view(root, rule_page(root, lambda e: "comment")))
+    base = serve(tmp_path)
+    view, _, errors = _open(browser, base + "view.html", base)
+    assert _colour_of(view, "#p")[0] == "comment"
+    assert view.locator("#raw").inner_text() == "<b>shown as text</b>"
+    view.locator("boilerkit-ui tr[data-label=comment] input[type=checkbox]").uncheck()
+    assert view.locator("#p").is_hidden()
+    assert not errors
+    view.context.close()
+
+
 @pytest.mark.skipif(not (default_model_path() / "manifest.json").is_file(),
                     reason="the shipped model is not in models/")
 def test_cli_show_with_the_shipped_model(tmp_path, serve, browser):
