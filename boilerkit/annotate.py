@@ -154,7 +154,7 @@ def write_labels(html: bytes | str, labels: Sequence[str | None]) -> tuple[bytes
     number of attributes written)``. The page is re-serialised by lxml, so
     comments are dropped and markup is normalised; the text is not changed.
     """
-    root = parse_html(html, max_bytes=None)
+    root = parse_html(html)
     if root is None:
         raise LabelWriteError("the page is empty")
     blocks = build_blocks(root)

@@ -124,7 +124,7 @@ class LabellingSession:
             self._cache.move_to_end(index)
             return self._cache[index]
         data = self.sources[index].read_bytes()
-        root = parse_html(data, max_bytes=None)
+        root = parse_html(data)
         if root is None:
             root = parse_html("<html><body></body></html>")
         page = classify(root, model=self.model)

@@ -404,7 +404,7 @@ def show(html: str | bytes | Path, *, model=None, url: str | None = None,
 
     if isinstance(html, Path):
         html = html.read_bytes()
-    root = parse_html(html, content_type=content_type, max_bytes=None)
+    root = parse_html(html, content_type=content_type)
     if root is None:
         root = parse_html("<html><body></body></html>")
     page = classify(root, url, model=model)
