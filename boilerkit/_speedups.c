@@ -370,9 +370,22 @@ typedef struct {
     Py_ssize_t link_chars, link_count, image_count, input_count;
 } OpenBlock;
 
+#define TAG_CACHE 64 /* power of two */
+
+typedef struct {
+    const xmlChar *name, *ns;
+    PyObject *string; /* owned */
+} TagEntry;
+
 typedef struct {
     PyObject *blocks;      /* list of tuples */
     PyObject *token_cache; /* dict: attribute value -> (tokens, flags) */
+    PyObject *empty;       /* () */
+    /* Tag names are interned per document by libxml2, so their pointers key a small cache
+     * of their str; siblings share one tag path, so the last one is kept too. */
+    TagEntry tags[TAG_CACHE];
+    const xmlChar *path_key[8];
+    PyObject *path; /* owned */
     void *doc;
     Int64s ancestors, subtree_end, numbers;
     Frame *frames;
@@ -382,9 +395,24 @@ typedef struct {
     Buffer scratch;
 } Walk;
 
-static PyObject *tag_string(const xmlChar *name, const xmlChar *ns) {
+static PyObject *make_tag_string(const xmlChar *name, const xmlChar *ns) {
     if (ns == NULL) return PyUnicode_InternFromString((const char *)name);
     return PyUnicode_FromFormat("{%s}%s", (const char *)ns, (const char *)name);
+}
+
+/* The tag as lxml names it ("{ns}name" when namespaced): a new reference. */
+static PyObject *tag_string(Walk *walk, const xmlChar *name, const xmlChar *ns) {
+    size_t slot = (((uintptr_t)name >> 4) ^ ((uintptr_t)ns >> 4)) & (TAG_CACHE - 1);
+    TagEntry *entry = &walk->tags[slot];
+    if (entry->string == NULL || entry->name != name || entry->ns != ns) {
+        PyObject *string = make_tag_string(name, ns);
+        if (string == NULL) return NULL;
+        Py_XSETREF(entry->string, string);
+        entry->name = name;
+        entry->ns = ns;
+    }
+    Py_INCREF(entry->string);
+    return entry->string;
 }
 
 /* The value of an attribute without namespace, or NULL (borrowed bytes in *out). */
@@ -542,6 +570,8 @@ static void walk_clear(Walk *walk) {
     PyMem_Free(walk->subtree_end.data);
     PyMem_Free(walk->numbers.data);
     PyMem_Free(walk->scratch.data);
+    for (int i = 0; i < TAG_CACHE; i++) Py_CLEAR(walk->tags[i].string);
+    Py_CLEAR(walk->path);
     Py_CLEAR(walk->blocks);
     Py_CLEAR(walk->token_cache);
 }
@@ -559,20 +589,39 @@ static int flush(Walk *walk, OpenBlock *block) {
         if (element == NULL) { Py_DECREF(text); return -1; }
         PyObject *own = PyTuple_GetSlice(block->own_tokens, 0, max_own);
         Py_ssize_t n_inner = PyList_GET_SIZE(block->inner_tokens);
-        PyObject *inner = PyList_GetSlice(block->inner_tokens, 0,
-                                          n_inner < max_inner ? n_inner : max_inner);
-        PyObject *inner_tuple = inner ? PyList_AsTuple(inner) : NULL;
-        Py_XDECREF(inner);
-        if (own == NULL || inner_tuple == NULL) {
+        PyObject *inner_tuple;
+        if (n_inner == 0) {
+            inner_tuple = walk->empty;
+            Py_INCREF(inner_tuple);
+        } else {
+            PyObject *inner = PyList_GetSlice(block->inner_tokens, 0,
+                                              n_inner < max_inner ? n_inner : max_inner);
+            inner_tuple = inner ? PyList_AsTuple(inner) : NULL;
+            Py_XDECREF(inner);
+        }
+        PyObject *item = PyTuple_New(16);
+        if (own == NULL || inner_tuple == NULL || item == NULL) {
             Py_DECREF(text); Py_DECREF(element); Py_XDECREF(own); Py_XDECREF(inner_tuple);
+            Py_XDECREF(item);
             return -1;
         }
-        PyObject *item = Py_BuildValue(
-            "(NONnnKllNONOnnnn)", text, block->tag, element, PyList_GET_SIZE(walk->blocks),
-            (Py_ssize_t)block->depth, (unsigned long long)block->context, block->element_id,
-            block->parent_id, own, block->ancestor_tokens, inner_tuple, block->tag_path,
-            block->link_chars, block->link_count, block->image_count, block->input_count);
-        if (item == NULL) return -1;
+        /* The positional arguments of boilerkit.blocks.Block. */
+        PyObject *fields[16] = {
+            text, block->tag, element, PyLong_FromSsize_t(PyList_GET_SIZE(walk->blocks)),
+            PyLong_FromLong(block->depth), PyLong_FromUnsignedLongLong(block->context),
+            PyLong_FromLong(block->element_id), PyLong_FromLong(block->parent_id), own,
+            block->ancestor_tokens, inner_tuple, block->tag_path,
+            PyLong_FromSsize_t(block->link_chars), PyLong_FromSsize_t(block->link_count),
+            PyLong_FromSsize_t(block->image_count), PyLong_FromSsize_t(block->input_count)};
+        Py_INCREF(block->tag);
+        Py_INCREF(block->ancestor_tokens);
+        Py_INCREF(block->tag_path);
+        int missing = 0;
+        for (int i = 0; i < 16; i++) {
+            if (fields[i] == NULL) missing = 1;
+            PyTuple_SET_ITEM(item, i, fields[i]);
+        }
+        if (missing) { Py_DECREF(item); return -1; }
         int status = PyList_Append(walk->blocks, item);
         Py_DECREF(item);
         if (status < 0) return -1;
@@ -655,19 +704,37 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
         /* The tag path: up to max_path - 1 enclosing tags, then its own. */
         Py_ssize_t first = walk->n_frames - (max_path - 1);
         if (first < 0) first = 0;
-        PyObject *path = PyList_New(0);
-        if (path == NULL) goto fail;
-        for (Py_ssize_t i = first; i < walk->n_frames; i++) {
-            if (walk->frames[i].name == NULL) continue;
-            PyObject *name = tag_string(walk->frames[i].name, walk->frames[i].ns);
-            if (name == NULL || PyList_Append(path, name) < 0) {
-                Py_XDECREF(name); Py_DECREF(path); goto fail;
-            }
-            Py_DECREF(name);
+        const xmlChar *key[8] = {0};
+        int n_key = 0;
+        for (Py_ssize_t i = first; i < walk->n_frames && n_key < 6; i++) {
+            key[n_key++] = walk->frames[i].name;
+            key[n_key++] = walk->frames[i].ns;
         }
-        PyObject *tag = tag_string(node->name, NULL);
-        if (tag == NULL || PyList_Append(path, tag) < 0) {
-            Py_XDECREF(tag); Py_DECREF(path); goto fail;
+        key[6] = node->name;
+        PyObject *tag = tag_string(walk, node->name, NULL);
+        if (tag == NULL) goto fail;
+        PyObject *path;
+        if (walk->path != NULL && memcmp(key, walk->path_key, sizeof(key)) == 0) {
+            path = walk->path;
+            Py_INCREF(path);
+        } else {
+            PyObject *names = PyList_New(0);
+            if (names == NULL) { Py_DECREF(tag); goto fail; }
+            for (Py_ssize_t i = first; i < walk->n_frames; i++) {
+                if (walk->frames[i].name == NULL) continue;
+                PyObject *name = tag_string(walk, walk->frames[i].name, walk->frames[i].ns);
+                if (name == NULL || PyList_Append(names, name) < 0) {
+                    Py_XDECREF(name); Py_DECREF(names); Py_DECREF(tag); goto fail;
+                }
+                Py_DECREF(name);
+            }
+            if (PyList_Append(names, tag) < 0) { Py_DECREF(names); Py_DECREF(tag); goto fail; }
+            path = PyList_AsTuple(names);
+            Py_DECREF(names);
+            if (path == NULL) { Py_DECREF(tag); goto fail; }
+            Py_INCREF(path);
+            Py_XSETREF(walk->path, path);
+            memcpy(walk->path_key, key, sizeof(key));
         }
         OpenBlock *block = push_open(walk);
         if (block == NULL) { Py_DECREF(tag); Py_DECREF(path); goto fail; }
@@ -682,8 +749,7 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
         own = NULL;
         block->ancestor_tokens = parent->tokens;
         Py_INCREF(parent->tokens);
-        block->tag_path = PyList_AsTuple(path);
-        Py_DECREF(path);
+        block->tag_path = path;
         block->tag = tag;
         block->inner_tokens = PyList_New(0);
         if (block->tag_path == NULL || block->inner_tokens == NULL) goto fail;
@@ -774,6 +840,7 @@ static PyObject *walk_tree(PyObject *self, PyObject *root) {
     walk.blocks = PyList_New(0);
     walk.token_cache = PyDict_New();
     PyObject *empty = PyTuple_New(0);
+    walk.empty = empty;
     if (walk.blocks == NULL || walk.token_cache == NULL || empty == NULL) goto fail;
     if (int64s_add(&walk.subtree_end, 0) < 0) goto fail;
     for (int i = 0; i < LEVELS; i++) {
@@ -1066,15 +1133,19 @@ static PyObject *predict_trees(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++)
         for (Py_ssize_t j = 0; j < k; j++) y[i * k + j] = b[j];
-    /* Rows go through a tree LANES at a time, interleaved, so that the processor works on
-     * several independent paths while each waits for its next node; the child is chosen
-     * without a branch, since which way a split goes is unpredictable. */
-    enum { LANES = 8 };
+    /* Rows go through the trees a block of ROWS at a time, so that the block's features stay
+     * in cache while every tree passes over them; within a block, LANES rows go through a
+     * tree interleaved, so that the processor follows several independent paths while each
+     * waits for its next node. The child is chosen without a branch, since which way a split
+     * goes is unpredictable. */
+    enum { LANES = 8, ROWS = 64 };
+    for (Py_ssize_t block = 0; block < n; block += ROWS) {
+    Py_ssize_t block_end = block + ROWS < n ? block + ROWS : n;
     for (Py_ssize_t tree = 0; tree < n_trees; tree++) {
         const int32_t start = root[tree];
         double *column = y + o[tree];
-        for (Py_ssize_t first = 0; first < n; first += LANES) {
-            int lanes = (int)(n - first < LANES ? n - first : LANES);
+        for (Py_ssize_t first = block; first < block_end; first += LANES) {
+            int lanes = (int)(block_end - first < LANES ? block_end - first : LANES);
             int32_t node[LANES];
             const float *row[LANES];
             for (int lane = 0; lane < lanes; lane++) {
@@ -1096,6 +1167,7 @@ static PyObject *predict_trees(PyObject *self, PyObject *args) {
             }
             for (int lane = 0; lane < lanes; lane++) column[(first + lane) * k] += v[node[lane]];
         }
+    }
     }
     Py_END_ALLOW_THREADS
     Py_INCREF(Py_None);

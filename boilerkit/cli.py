@@ -1,4 +1,4 @@
-"""The ``boilerkit`` command: classify, extract, train, evaluate.
+"""The ``boilerkit`` command: classify, extract, train, evaluate, show, label.
 
 Results go to stdout, logs and progress bars to stderr. Exit status: 0 on
 success, 1 on an error (a bad file, a missing model), 2 on a usage error.
@@ -387,11 +387,59 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         detail = " with " + " and ".join(filter(None, filters)) if any(filters) else ""
         raise BoilerkitError(f"no labelled pages{detail} in {' '.join(args.data)}")
     selected = relabel(selected, _merge_label_maps(args.label_map))
-    metrics = evaluate(model, selected, progress=show_progress)
+    if args.report:
+        from .report import evaluate_pages, write_report
+
+        metrics, results = evaluate_pages(model, selected, progress=show_progress)
+        details = {"data": " ".join(args.data), "model": args.model or str(default_model_path())}
+        report = write_report(args.report, metrics, results, worst=args.worst,
+                              resamples=args.bootstrap, details=details)
+        log.info("wrote the report to %s", report)
+    else:
+        metrics = evaluate(model, selected, progress=show_progress)
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
         print(format_report(metrics))
+    return 0
+
+
+# -- show / label -------------------------------------------------------------
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .show import show
+
+    model = _load(args.model)
+    view = show(_read_input(args.file), model=model, url=args.url,
+                allow_remote=args.allow_remote, content_type=args.content_type)
+    if args.output in (None, STDIN):
+        sys.stdout.write(view)
+    else:
+        Path(args.output).write_text(view, encoding="utf-8")
+        log.info("wrote %s", args.output)
+    return 0
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    from .labelling_server import LabellingServer, LabellingSession, html_files
+
+    session = LabellingSession(html_files(args.pages), args.output, model=_load(args.model),
+                               in_place=args.in_place, allow_remote=args.allow_remote,
+                               labels=_split_labels(args.labels) if args.labels else None)
+    server = LabellingServer(session, port=args.port)
+    log.info("labelling %d page(s) at %s; saving to %s; press Ctrl-C to stop", len(session),
+             server.url, "the pages themselves" if args.in_place else args.output)
+    if not args.no_browser:
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        log.info("stopped")
+    finally:
+        server.server_close()
     return 0
 
 
@@ -545,6 +593,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_label_map_option(evaluate_parser)
     evaluate_parser.add_argument("--json", action="store_true",
                                  help="print the metrics as JSON")
+    evaluate_parser.add_argument("--report", metavar="HTML",
+                                 help="also write an HTML report: scores with bootstrap "
+                                      "intervals, confusion matrix, sources, worst pages "
+                                      "(their views go to HTML's *_files/ folder)")
+    evaluate_parser.add_argument("--worst", type=int, default=10, metavar="N",
+                                 help="pages shown side by side in the report (default: 10)")
+    evaluate_parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                                 help="bootstrap resamples of pages for the report's "
+                                      "intervals (default: 1000; 0: none)")
     _add_logging_options(evaluate_parser)
     evaluate_parser.set_defaults(handler=cmd_evaluate)
 
@@ -560,6 +617,63 @@ def build_parser() -> argparse.ArgumentParser:
                                 help="the model directory to write")
     _add_logging_options(convert_parser)
     convert_parser.set_defaults(handler=cmd_convert)
+
+    show_parser = commands.add_parser(
+        "show", help="write a page as it looks, every block coloured by its label",
+        description=_wrap("Write FILE as a self-contained HTML view: every block outlined "
+                          "and tinted in its label's colour, a legend with a count and a "
+                          "switch per label, details on hover. The page's scripts, frames, "
+                          "event handlers and remote loads are removed, so the view runs "
+                          "and fetches nothing but itself."),
+        epilog="examples:\n  boilerkit show page.html -o view.html\n"
+               "  curl -s https://example.org/ | boilerkit show - --url https://example.org/ "
+               "-o view.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    show_parser.add_argument("file", metavar="FILE", help="HTML file, or - for stdin")
+    show_parser.add_argument("-o", "--output", metavar="HTML",
+                             help="where to write the view (default: stdout)")
+    _add_model_option(show_parser)
+    show_parser.add_argument("--url", help="the page's address (resolves relative image URLs "
+                                           "with --allow-remote)")
+    show_parser.add_argument("--allow-remote", action="store_true",
+                             help="keep the page's http(s) images and stylesheets; the browser "
+                                  "fetches them when the view opens, which their servers see")
+    show_parser.add_argument("--content-type", metavar="CT",
+                             help="HTTP Content-Type of the input, for its charset")
+    _add_logging_options(show_parser)
+    show_parser.set_defaults(handler=cmd_show)
+
+    label_parser = commands.add_parser(
+        "label", help="label pages in the browser, saving data-label files for training",
+        description=_wrap("Serve PAGEs on 127.0.0.1 for labelling in the browser. Each page "
+                          "starts from its saved labels, its data-label attributes or the "
+                          "model's predictions. Click a block (Shift/Alt-click: its "
+                          "container; p: grow to the parent), press 1-4 or a/n/t/c for a "
+                          "label, u to undo, s to save, [ and ] for the previous and next "
+                          "page. Saved pages go to DIR with data-label attributes, ready "
+                          "for `boilerkit train`."),
+        epilog="example:\n  boilerkit label my-pages/ -o labelled/ && boilerkit train labelled/ "
+               "-o models/mine",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    label_parser.add_argument("pages", nargs="+", metavar="PAGE",
+                              help="HTML file or directory (searched recursively)")
+    label_parser.add_argument("-o", "--output", metavar="DIR",
+                              help="where labelled pages are saved (folders below the pages' "
+                                   "common parent are kept)")
+    label_parser.add_argument("--in-place", action="store_true",
+                              help="save into the input pages themselves instead of -o DIR")
+    _add_model_option(label_parser)
+    label_parser.add_argument("--labels", action="append", metavar="LABEL",
+                              help="labels offered, in order (default: the model's); "
+                                   "repeatable or comma-separated")
+    label_parser.add_argument("--port", type=int, default=0,
+                              help="port on 127.0.0.1 (default: any free port)")
+    label_parser.add_argument("--no-browser", action="store_true",
+                              help="only print the address; do not open a browser")
+    label_parser.add_argument("--allow-remote", action="store_true",
+                              help="load the pages' http(s) images and stylesheets")
+    _add_logging_options(label_parser)
+    label_parser.set_defaults(handler=cmd_label)
     return parser
 
 
