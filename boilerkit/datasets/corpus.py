@@ -11,8 +11,10 @@ written to ``datasets/annotations/<source>.jsonl.gz``, one page per line::
      "blocks": [[xpath, label or null, provenance or null], ...]}
 
 The HTML itself stays in the shared data and is found again by page id and
-checked by hash. Splits are by site (registered domain): every site is in
-exactly one split, fixed in ``datasets/splits.json``.
+checked by hash. Pages whose gold does not match their HTML are left out and
+listed in ``datasets/dropped.json``. Splits are by site (the publisher,
+:mod:`.sites`): every site is in exactly one split, fixed in
+``datasets/splits.json`` by the rules of :mod:`.splits`.
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ def render(pre: Prefilled, blind: bool = False, width: int = 100, tokens: int = 
         fill = ("prefill: " + pre.source + "; "
                 + " ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     lines = [head, "# " + fill,
-             "# idx label      tag     text   (@ = mostly link text; '-- ...' = context "
+             "# idx label      tag        text   (@ = mostly link text; '-- ...' = context "
              "flags and class/id tokens of the blocks below)"]
     context = None
     for i, block in enumerate(pre.blocks):
@@ -159,7 +159,7 @@ def render(pre: Prefilled, blind: bool = False, width: int = 100, tokens: int = 
         own = " ".join(_display_tokens(block.own_tokens, 2))
         text = block.text if len(block.text) <= width else block.text[: width - 1] + "…"
         mark = "@" if _link_share(block) >= 0.5 else " "
-        lines.append(f"{i:5d} {label:10s}{mark}{block.tag:7s} "
+        lines.append(f"{i:5d} {label:10s}{mark}{block.tag:10s} "
                      + (f"({own}) " if own else "") + text)
     return lines
 

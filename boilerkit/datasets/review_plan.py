@@ -43,7 +43,9 @@ RARE_TYPES = ("home", "listing", "collection", "forum", "service", "product", "d
 
 _MARKERS = {
     "comment-respond": re.compile(rb"comment-respond", re.I),
-    "#comments": re.compile(rb"""(?:id|href)\s*=\s*["']?[^"'\s>]*#?comments\b""", re.I),
+    # the comments container, or a jump link to it (not the WordPress comments feed)
+    "#comments": re.compile(rb"""\bid\s*=\s*["']?comments["'\s>]|href\s*=\s*["'][^"']*#comments["']""",
+                            re.I),
     "leave-a-reply": re.compile(rb"leave a (?:reply|comment)|post a comment|add a comment|"
                                 rb"write a comment|kommentar schreiben", re.I),
     "disqus": re.compile(rb"disqus", re.I),

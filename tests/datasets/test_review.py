@@ -161,3 +161,32 @@ def test_committed_agreement_set_scores_against_frozen_reviews():
     assert len(result["edited_after_blind"]) == 10
     assert result["intact"]["all"]["pages"] == 23
     assert result["not_scored"] == []
+
+
+def test_review_plan_meets_its_targets():
+    from boilerkit.datasets import corpus
+    from boilerkit.datasets.licences import LICENCES
+    from boilerkit.datasets.store import corpus_dir
+
+    path = corpus_dir() / "review-plan.json"
+    if not path.is_file():
+        pytest.skip(f"no committed {path}")
+    plan = json.loads(path.read_text())
+    pages = plan["pages"]
+    assert len(pages) >= 420
+    assert len({p["site"] for p in pages}) >= 320
+    assert sum(p["comments"] for p in pages) >= 110
+    assert all(p["comment_markers"] for p in pages if p["comments"])
+    assert sum(p["split"] == "test" for p in pages) >= 120
+    assert {"home", "listing", "collection", "forum"} <= {p["page_type"] for p in pages}
+    assert all(p["year"] >= 2018 and LICENCES[p["source"]].default_model_allowed for p in pages)
+    batched = [pid for batch in plan["batches"] for pid in batch["pages"]]
+    assert sorted(batched) == sorted(p["page_id"] for p in pages)
+    assert all(15 <= len(batch["pages"]) <= 25 for batch in plan["batches"])
+    totals = [batch["blocks"] for batch in plan["batches"]]
+    assert max(totals) <= 1.2 * min(totals)
+    records = {r["page_id"]: r for r in corpus.iter_records(plan["criteria"]["sources"])}
+    if records:
+        for p in pages:
+            record = records[p["page_id"]]
+            assert (record["split"], len(record["blocks"])) == (p["split"], p["blocks"])
