@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -117,14 +118,27 @@ def _flags(block: Block) -> str:
     return ",".join(seen)
 
 
+_MIXED = re.compile(r"^(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{5,}$")
+
+
+def _hash_like(token: str) -> bool:
+    """Generated class names (``dcr-1r92euj``, ``css-9x1k2m``, uuids) say nothing to a
+    reviewer: a part of five or more characters mixing letters and digits."""
+    return any(_MIXED.match(part) for part in re.split(r"[-_]", token))
+
+
 def _display_tokens(tokens: tuple[str, ...], n: int) -> list[str]:
-    """The last ``n`` class/id tokens, without the parts that the tokenizer split off a
-    compound token (``post-navigation`` keeps, ``post`` and ``navigation`` go)."""
+    """The last ``n`` readable class/id tokens, without generated names and without the
+    parts that the tokenizer split off a compound token (``post-navigation`` keeps,
+    ``post`` and ``navigation`` go)."""
     kept: list[str] = []
+    compound: list[str] = []                   # parts of the last compound token seen
     for token in tokens:
-        if kept and token in kept[-1].replace("_", "-").split("-") and token != kept[-1]:
+        if token in compound:
             continue
-        kept.append(token)
+        compound = re.split(r"[-_]", token) if re.search(r"[-_]", token) else []
+        if not _hash_like(token):
+            kept.append(token)
     return kept[-n:]
 
 

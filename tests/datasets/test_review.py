@@ -190,3 +190,11 @@ def test_review_plan_meets_its_targets():
         for p in pages:
             record = records[p["page_id"]]
             assert (record["split"], len(record["blocks"])) == (p["split"], p["blocks"])
+
+
+def test_display_tokens_drop_generated_names_and_split_parts():
+    tokens = ("dcr-1s837k5", "dcr", "1s837k5", "article-body", "article", "body",
+              "post-navigation", "post", "navigation", "clearfix", "mt20")
+    assert review._display_tokens(tokens, 3) == ["post-navigation", "clearfix", "mt20"]
+    assert review._display_tokens(tokens, 9) == ["article-body", "post-navigation", "clearfix",
+                                                 "mt20"]
