@@ -10,10 +10,10 @@ Rules, applied by :func:`plan_splits` (``python -m boilerkit.datasets splits``):
 2. For each set in :data:`HELD_OUT_SETS`, in that order, sites without a split are placed
    so that at least :data:`TEST_SHARE` of the set's pages are in test, about
    :data:`DEV_SHARE` in dev and the rest in train, taking sites in the order of a hash of
-   their name (deterministic).  When the new sites cannot bring the test part to its share,
-   sites that are in train but have pages only in these sets (never trained on before,
-   since readability and trafilatura-eval were evaluation-only) are moved to test, in the
-   same hash order.  A site placed for one set keeps its split in the others.
+   their name (deterministic).  When the test part is still short of a third, sites that
+   are in train but have pages only in these sets (never trained on before, since
+   readability and trafilatura-eval were evaluation-only) are moved to test, in the same
+   hash order, until it reaches :data:`TEST_SHARE`.  A second run changes nothing.  A site placed for one set keeps its split in the others.
 3. Any other site without a split: :func:`hashed_split` (70/10/20).
 """
 
@@ -100,6 +100,8 @@ def plan_splits(pages: Iterable[tuple[str, str, str]], committed: dict[str, str]
             if share("test") >= TEST_SHARE:
                 break
             splits[site] = "test"
+        if share("test") >= MIN_TEST_SHARE:
+            moves = []                       # moves only when the share is short of a third
         for site in moves:
             if share("test") >= TEST_SHARE:
                 break

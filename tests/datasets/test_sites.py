@@ -153,3 +153,13 @@ def test_every_source_has_one_licence_record():
     assert any("CC BY 4.0" in line for line in licences.credits())
     with pytest.raises(KeyError):
         licences.licence("nope")
+
+
+def test_a_second_plan_changes_nothing():
+    pages = _triples({"evalset": {f"e{i}.org": 1 for i in range(40)},
+                      "newset": {f"n{i}.org": 2 for i in range(30)}})
+    former = {pid: "train" for pid, source, _ in pages if source == "evalset"}
+    first, _ = plan_splits(pages, {}, former, held_out_sets=("evalset", "newset"))
+    again = {pid: first[site] for pid, _, site in pages}
+    second, notes = plan_splits(pages, first, again, held_out_sets=("evalset", "newset"))
+    assert second == first and notes == []
