@@ -1,4 +1,4 @@
-"""Access to the staged, human-annotated web-page datasets (see :mod:`.sources`)."""
+"""Access to the staged, annotated web-page datasets (see :mod:`.sources`)."""
 
 from .sources import (
     SKIPPED, SOURCES, DatasetNotFound, SourcePage, cache_root, data_root, iter_pages,

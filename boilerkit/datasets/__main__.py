@@ -8,31 +8,38 @@ import sys
 import time
 from pathlib import Path
 
-from .corpus import build, counts_table, corpus_dir
+from .corpus import build, counts_table, corpus_dir, update_splits
 from .sources import SOURCES
 
 
 def _replace_between(text: str, name: str, body: str) -> str:
-    start, end = f"<!-- {name}:start -->\n", f"\n<!-- {name}:end -->"
-    head, _, rest = text.partition(start)
-    _, _, tail = rest.partition(end)
-    return head + start + body + end + tail
+    """``text`` with what stands between ``<!-- name:start -->`` and ``<!-- name:end -->``
+    replaced by ``body`` (``ValueError`` when a marker is missing)."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    i = text.index(start) + len(start)
+    j = text.index(end, i)
+    return text[:i] + "\n" + body + "\n" + text[j:]
 
 
 def update_card() -> Path:
     """Regenerate the dataset card's counts and agreement tables from the committed files."""
-    from .review import agreement
+    from .review import agreement, format_agreement
 
     path = corpus_dir() / "README.md"
-    result = agreement()
-    kappa = result["kappa"]
-    rows = ["| class | kappa |", "|---|---|"] + [
-        f"| {label} | {kappa[label]:.3f} |" for label in ("article", "navigation", "teaser", "comment")]
-    rows.append(f"| all four (multi-class) | {kappa['all']:.3f} |")
-    rows.append(f"\n{result['pages']} pages, {result['blocks']:,} blocks.")
     text = _replace_between(path.read_text(), "counts", counts_table())
-    path.write_text(_replace_between(text, "kappa", "\n".join(rows)))
+    text = _replace_between(text, "dropped", dropped_table())
+    path.write_text(_replace_between(text, "kappa", format_agreement(agreement())))
     return path
+
+
+def dropped_table() -> str:
+    """The card's list of pages left out because their gold does not match their HTML."""
+    from .corpus import load_dropped
+
+    rows = ["| page | gold found in the page |", "|---|---|"]
+    for page_id, info in sorted(load_dropped().items()):
+        rows.append(f"| `{page_id}` | {info['gold_coverage']:.0%} |")
+    return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd.add_argument("--sources", default=",".join(SOURCES),
                            help="comma-separated source names (default: all)")
     build_cmd.add_argument("--workers", type=int, default=2)
+    build_cmd.add_argument("--keep-splits", action="store_true",
+                           help="do not re-plan splits.json first (the default for a full build)")
+    commands.add_parser("splits", help="re-plan datasets/splits.json (see boilerkit.datasets.splits)")
     commands.add_parser("stats", help="print the dataset card's table of label counts")
     commands.add_parser("card", help="write the counts and kappa tables into datasets/README.md")
     args = parser.parse_args(argv)
@@ -53,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         path = update_card()
         print(f"updated {path}", file=sys.stderr)
         return 0
+    if args.command == "splits":
+        for note in update_splits():
+            print(note)
+        return 0
     started = time.monotonic()
 
     def progress(source: str, pages: int) -> None:
@@ -60,8 +74,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\r{source}: {pages} pages, {time.monotonic() - started:.0f}s",
                   end="", file=sys.stderr, flush=True)
 
-    summary = build(args.sources.split(","), workers=args.workers, progress=progress)
+    names = args.sources.split(",")
+    if set(names) == set(SOURCES) and not args.keep_splits:
+        for note in update_splits():
+            print(note, file=sys.stderr)
+    summary = build(names, workers=args.workers, progress=progress)
     print(file=sys.stderr)
+    for source, info in summary.items():
+        print(f"{source}: {info.get('pages', 0)} pages, blocks without gold "
+              f"{info.get('blocks_without_gold_share', 0):.1%}, gold lost "
+              f"{info.get('gold_lost_share', 0):.1%}, dropped {len(info['dropped'])}, "
+              f"errors {len(info['errors'])}", file=sys.stderr)
     json.dump(summary, sys.stdout, indent=1, sort_keys=True)
     print(f"\nbuilt in {time.monotonic() - started:.0f}s", file=sys.stderr)
     return 0

@@ -3,7 +3,7 @@
 ``python -m boilerkit.datasets build`` rebuilds it from the shared data:
 every page of every source is parsed, cut into blocks, labelled by the
 source's transfer rule (:mod:`boilerkit.datasets.transfer`), overridden by
-the human review of that page where one exists (``datasets/reviews/``), and
+the review of that page where one exists (``datasets/reviews/``), and
 written to ``datasets/annotations/<source>.jsonl.gz``, one page per line::
 
     {"page_id": ..., "source": ..., "site": ..., "split": "train|dev|test",
@@ -11,8 +11,10 @@ written to ``datasets/annotations/<source>.jsonl.gz``, one page per line::
      "blocks": [[xpath, label or null, provenance or null], ...]}
 
 The HTML itself stays in the shared data and is found again by page id and
-checked by hash. Splits are by site (registered domain): every site is in
-exactly one split, fixed in ``datasets/splits.json``.
+checked by hash. Pages whose gold does not match their HTML are left out and
+listed in ``datasets/dropped.json``. Splits are by site (the publisher,
+:mod:`.sites`): every site is in exactly one split, fixed in
+``datasets/splits.json`` by the rules of :mod:`.splits`.
 """
 
 from __future__ import annotations
@@ -32,41 +34,26 @@ from .. import labelled
 from ..labelled import LabelledPage
 from ..parse import parse_html
 from .sources import SOURCES, SourcePage, load_source
+from .store import CORPUS_ENV, corpus_dir  # noqa: F401  (re-exported)
+from .licences import default_model_sources
+from .splits import hashed_split, plan_splits  # noqa: F401  (hashed_split re-exported)
 from .transfer import transfer_labels
 
-CORPUS_ENV = "BOILERKIT_CORPUS"
-#: Sources whose pages may be trained on; the others are for evaluation only.
-TRAINING_SOURCES = ("l3s-gn1", "kreuzer", "dragnet", "cleaneval", "cleanportaleval", "canola",
-                    "big9-chaos")
-SPLIT_SHARES = (("train", 70), ("dev", 10), ("test", 20))
+#: Sources the default (MIT) model may be trained on, in their train split (see
+#: :mod:`.licences`); every source serves evaluation and the research model.
+DEFAULT_MODEL_SOURCES = tuple(name for name in default_model_sources() if name in SOURCES)
+#: A page whose gold is found in its HTML below this share (gold tokens in aligned runs;
+#: snippets found; annotated characters carried over) has another page's gold, or the
+#: HTML lost the content: it is dropped unless a person reviewed it.
+MIN_GOLD_COVERAGE = 0.5
 
 
 class CorpusError(BoilerkitError):
     """The committed annotations do not match the shared data."""
 
 
-def corpus_dir() -> Path:
-    """The repository's ``datasets/`` folder (``BOILERKIT_CORPUS`` overrides it)."""
-    if os.environ.get(CORPUS_ENV):
-        return Path(os.environ[CORPUS_ENV])
-    here = Path("datasets")
-    if (here / "GUIDELINE.md").is_file():
-        return here.resolve()
-    return Path(__file__).resolve().parents[2] / "datasets"
-
-
 def _splits_path() -> Path:
     return corpus_dir() / "splits.json"
-
-
-def hashed_split(site: str) -> str:
-    """The split a site falls in by the hash rule: 70% train, 10% dev, 20% test."""
-    bucket = int(hashlib.sha1(site.encode("utf-8")).hexdigest(), 16) % 100
-    for split, share in SPLIT_SHARES:
-        if bucket < share:
-            return split
-        bucket -= share
-    return "test"
 
 
 def load_splits() -> dict[str, str]:
@@ -128,11 +115,36 @@ def label_page(page: SourcePage) -> tuple[list[Block], list, list, dict]:
     return blocks, labels, provenance, stats
 
 
+def gold_coverage(stats: dict) -> float | None:
+    """Share of a page's gold found in its HTML (``None`` when the page has no gold)."""
+    if stats.get("gold_coverage") is not None:
+        return float(stats["gold_coverage"])
+    if stats.get("gold_unit") in ("token_chars", "snippet_chars"):
+        return None
+    chars = stats.get("gold_chars") or 0
+    return 1.0 - stats.get("gold_chars_lost", 0) / chars if chars else None
+
+
+def drop_reason(stats: dict) -> str | None:
+    """Why a page is left out of the corpus (its gold does not match its HTML), or ``None``."""
+    if stats.get("reviewed"):
+        return None
+    coverage = gold_coverage(stats)
+    if coverage is not None and coverage < MIN_GOLD_COVERAGE:
+        return (f"gold does not match the HTML: {coverage:.0%} of the gold found in the page "
+                f"(minimum {MIN_GOLD_COVERAGE:.0%})")
+    return None
+
+
 def _record(page: SourcePage, splits: dict[str, str]) -> tuple[dict, dict]:
     try:
         blocks, labels, provenance, stats = label_page(page)
     except BoilerkitError as error:  # unparseable pages are reported, not fatal
         return {}, {"page_id": page.page_id, "error": str(error)}
+    reason = drop_reason(stats)
+    if reason:
+        return {}, {"page_id": page.page_id, "dropped": reason, "site": page.site,
+                    "gold_coverage": round(gold_coverage(stats), 3)}
     record = {
         "page_id": page.page_id, "source": page.source, "site": page.site,
         "split": split_of(page, splits), "sha256": page.sha256,
@@ -150,9 +162,48 @@ def annotations_path(source: str) -> Path:
     return corpus_dir() / "annotations" / f"{source}.jsonl.gz"
 
 
+def _dropped_path() -> Path:
+    return corpus_dir() / "dropped.json"
+
+
+def load_dropped() -> dict[str, dict]:
+    """``{page_id: {"source", "reason", "gold_coverage"}}`` of the pages left out."""
+    path = _dropped_path()
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def update_splits(progress=None) -> list[str]:
+    """Re-plan ``splits.json`` over the pages of every source (see :mod:`.splits`).
+
+    Reads every page's site through the loaders and the pages' former splits from the
+    committed annotations; writes the new ``splits.json`` (sites no page has any more
+    are dropped from it) and returns the notes of merged and moved sites.
+    """
+    former = {r["page_id"]: r["split"] for r in iter_records()}
+    for page_id, info in load_dropped().items():
+        if info.get("split"):
+            former.setdefault(page_id, info["split"])
+    triples = []
+    for source in SOURCES:
+        for page in load_source(source):
+            triples.append((page.page_id, page.source, page.site))
+        if progress:
+            progress(source, len(triples))
+    splits, notes = plan_splits(triples, load_splits(), former)
+    _splits_path().write_text(json.dumps(dict(sorted(splits.items())), indent=0) + "\n")
+    return notes
+
+
 def build(sources: Iterable[str] | None = None, workers: int = 2, progress=None) -> dict:
-    """Rebuild the annotation files of ``sources`` (all by default); return statistics."""
+    """Rebuild the annotation files of ``sources`` (all by default); return statistics.
+
+    Pages whose gold does not match their HTML (:func:`drop_reason`) are left out and
+    listed in ``datasets/dropped.json`` with the reason.  Sites without a split in
+    ``splits.json`` get one by the hash rule; run :func:`update_splits` first to plan
+    them by the rules of :mod:`.splits`.
+    """
     splits = load_splits()
+    dropped = load_dropped()
     summary: dict[str, dict] = {}
     for source in sources or SOURCES:
         out = annotations_path(source)
@@ -160,13 +211,20 @@ def build(sources: Iterable[str] | None = None, workers: int = 2, progress=None)
         counts: Counter = Counter()
         errors = []
         new_sites: dict[str, str] = {}
+        dropped = {k: v for k, v in dropped.items() if v["source"] != source}
         tmp = out.with_suffix(".tmp")
         pages = ((page, splits) for page in load_source(source))
         with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=9) as handle, \
                 ProcessPoolExecutor(max_workers=workers) as pool:
             for record, stats in pool.map(_record_worker, pages, chunksize=4):
                 if not record:
-                    errors.append(stats)
+                    if "dropped" in stats:
+                        site = stats.pop("site", None)
+                        dropped[stats["page_id"]] = {
+                            "source": source, "site": site, "split": splits.get(site),
+                            "reason": stats["dropped"], "gold_coverage": stats["gold_coverage"]}
+                    else:
+                        errors.append(stats)
                     continue
                 if record["site"] not in splits:
                     new_sites[record["site"]] = record["split"]
@@ -182,8 +240,17 @@ def build(sources: Iterable[str] | None = None, workers: int = 2, progress=None)
                     progress(source, counts["pages"])
         tmp.replace(out)
         splits.update(new_sites)
-        summary[source] = {**counts, "errors": errors}
+        if counts["blocks"]:
+            counts["blocks_without_gold_share"] = round(
+                counts["blocks_without_gold"] / counts["blocks"], 4)
+        if counts["gold_chars"]:
+            counts["gold_lost_share"] = round(counts["gold_chars_lost"] / counts["gold_chars"], 4)
+        summary[source] = {**counts, "errors": errors,
+                           "dropped": {k: v["reason"] for k, v in dropped.items()
+                                       if v["source"] == source}}
     _splits_path().write_text(json.dumps(dict(sorted(splits.items())), indent=0) + "\n")
+    _dropped_path().write_text(json.dumps(dict(sorted(dropped.items())), indent=1,
+                                          ensure_ascii=False) + "\n")
     return summary
 
 
@@ -275,15 +342,14 @@ def counts_table(counts: dict[tuple[str, str], Counter] | None = None) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     totals: dict[str, Counter] = {}
     for (source, split), counter in sorted(counts.items()):
-        if source in TRAINING_SOURCES:
+        if source in DEFAULT_MODEL_SOURCES:
             totals.setdefault(split, Counter()).update(counter)
         lines.append("| " + " | ".join([source, split, str(counter["pages"]),
                                           str(counter["reviewed"])]
                                          + [str(counter[label]) for label in COUNT_LABELS]) + " |")
     for split in ("train", "dev", "test"):
         counter = totals.get(split, Counter())
-        lines.append("| **training sources** | " + " | ".join([f"**{split}**", str(counter["pages"]),
-                                                  str(counter["reviewed"])]
-                                                 + [str(counter[label]) for label in COUNT_LABELS])
-                     + " |")
+        lines.append("| **default-model sources** | " + " | ".join(
+            [f"**{split}**", str(counter["pages"]), str(counter["reviewed"])]
+            + [str(counter[label]) for label in COUNT_LABELS]) + " |")
     return "\n".join(lines)

@@ -577,7 +577,7 @@ def transfer_kreuzer(page, blocks: Sequence[Block]) -> Transfer:
       ``Article``, ``Content``, ``Title``, ``Author`` -> ``article``; ``Comments`` ->
       ``comment``: provenance "mapped".  ``LinkList`` and ``Sidebar`` -> ``navigation``
       with provenance "rule": they mix navigation and teaser lists and are flagged for
-      human review.  ``Image``, ``Video``, ``Table`` (and unknown types) take the type of
+      review.  ``Image``, ``Video``, ``Table`` (and unknown types) take the type of
       the nearest typed ancestor above them, or none.  Text under no typed element has no
       label (``None``).
     * A rendered block takes the label of the majority of its characters (ties: article >
@@ -824,9 +824,15 @@ def _text_transfer(blocks: Sequence[Block], golds: Sequence[tuple[str, str]]) ->
         if labels[b] is not None:
             received.update(g for g in covered[b].values() if gold_label[g] == labels[b])
     lost = gold_chars - sum(len(gold_tokens[g]) for g in received)
+    found = set()
+    for b in range(n):
+        found.update(covered[b].values())
     stats = {
         "gold_unit": "token_chars", "gold_chars": gold_chars, "gold_chars_lost": lost,
         "gold_tokens": len(gold_tokens), "gold_tokens_lost": len(gold_tokens) - len(received),
+        # share of the gold's tokens found in the page at all: low when the gold belongs
+        # to another page (see corpus.MIN_GOLD_COVERAGE)
+        "gold_coverage": round(len(found) / len(gold_tokens), 4) if gold_tokens else None,
         "page_tokens": len(page_tokens), "aligner": how, "tokenless_blocks": len(tokenless),
         "short_block_tokens": short,
         "alignment": "aligned" if gold_tokens else "failed",
@@ -925,23 +931,14 @@ def _compact(text: str) -> str:
     return "".join(text.translate(_QUOTES).casefold().split())
 
 
-def transfer_trafilatura_eval(page, blocks: Sequence[Block]) -> Transfer:
-    """trafilatura-eval: labels from the ``with`` / ``without`` / ``comments`` snippets.
+def _snippet_hits(blocks: Sequence[Block], kinds) -> tuple[list[set], dict]:
+    """Which labels' snippets hit each block: ``kinds`` is ``[(label, snippets), ...]``.
 
-    Rules:
-
-    * Snippets and blocks are compared on compact text: casefolded, whitespace removed,
-      curly quotes and dashes unified.  The page text is the concatenation of its blocks,
-      so a snippet may span several blocks.
-    * Every block that holds part of an occurrence of a snippet is hit by it: ``with`` ->
-      ``article``, ``comments`` -> ``comment``, ``without`` -> ``boilerplate`` (it lists
-      menus, footers, teasers, share bars... without saying which); provenance "mapped".
-      Every occurrence counts.
-    * A block hit by snippets of different kinds is a conflict and gets ``None``;
-      blocks hit by no snippet get ``None`` (the snippets are sparse).
-
-    Gold characters are the snippets' compact characters; a snippet found nowhere is lost.
-    The page's alignment is "failed" when fewer than half of its snippets were found.
+    Snippets and blocks are compared on compact text (casefolded, whitespace removed,
+    curly quotes and dashes unified); the page text is the concatenation of its blocks, so
+    a snippet may span several blocks, and every block holding part of an occurrence is
+    hit.  Every occurrence counts.  Returns the hits and ``{"gold_chars", "gold_chars_lost",
+    "snippets", "snippets_found"}`` (a snippet found nowhere is lost).
     """
     owner: list[int] = []
     parts: list[str] = []
@@ -952,25 +949,48 @@ def transfer_trafilatura_eval(page, blocks: Sequence[Block]) -> Transfer:
     text = "".join(parts)
     hits: list[set] = [set() for _ in blocks]
     gold_chars = lost = 0
-    found = Counter()
-    total = Counter()
-    for kind, label in (("with", "article"), ("comments", "comment"),
-                        ("without", "boilerplate")):
-        for snippet in page.gold.get(kind) or []:
+    found: Counter = Counter()
+    total: Counter = Counter()
+    for label, snippets in kinds:
+        for snippet in snippets or []:
             key = _compact(snippet or "")
             if not key:
                 continue
-            total[kind] += 1
+            total[label] += 1
             gold_chars += len(key)
             start = text.find(key)
             if start < 0:
                 lost += len(key)
                 continue
-            found[kind] += 1
+            found[label] += 1
             while start >= 0:
                 for b in set(owner[start:start + len(key)]):
                     hits[b].add(label)
                 start = text.find(key, start + 1)
+    return hits, {"gold_chars": gold_chars, "gold_chars_lost": lost, "snippets": dict(total),
+                  "snippets_found": dict(found)}
+
+
+def transfer_trafilatura_eval(page, blocks: Sequence[Block]) -> Transfer:
+    """trafilatura-eval: labels from the ``with`` / ``without`` / ``comments`` snippets.
+
+    Rules:
+
+    * Snippets are found in the blocks as described in :func:`_snippet_hits` (compact
+      text; a snippet may span blocks; every occurrence counts).
+    * A block hit by snippets: ``with`` -> ``article``, ``comments`` -> ``comment``,
+      ``without`` -> ``boilerplate`` (it lists menus, footers, teasers, share bars...
+      without saying which); provenance "mapped".
+    * A block hit by snippets of different kinds is a conflict and gets ``None``;
+      blocks hit by no snippet get ``None`` (the snippets are sparse).
+
+    Gold characters are the snippets' compact characters; a snippet found nowhere is lost.
+    The page's alignment is "failed" when fewer than half of its snippets were found.
+    """
+    gold = page.gold
+    hits, found = _snippet_hits(blocks, [("article", gold.get("with")),
+                                         ("comment", gold.get("comments")),
+                                         ("boilerplate", gold.get("without"))])
     labels: list[str | None] = []
     provenance: list[str | None] = []
     conflicts = 0
@@ -982,13 +1002,196 @@ def transfer_trafilatura_eval(page, blocks: Sequence[Block]) -> Transfer:
             conflicts += len(kinds) > 1
             labels.append(None)
             provenance.append(None)
+    names = {"article": "with", "comment": "comments", "boilerplate": "without"}
+    total = sum(found["snippets"].values())
+    got = sum(found["snippets_found"].values())
     stats = {
-        "gold_unit": "snippet_chars", "gold_chars": gold_chars, "gold_chars_lost": lost,
-        "snippets": dict(total), "snippets_found": dict(found), "conflicts": conflicts,
-        "alignment": "aligned" if 2 * sum(found.values()) >= sum(total.values()) > 0
-        else "failed",
+        "gold_unit": "snippet_chars", "gold_chars": found["gold_chars"],
+        "gold_chars_lost": found["gold_chars_lost"],
+        "snippets": {names[k]: v for k, v in found["snippets"].items()},
+        "snippets_found": {names[k]: v for k, v in found["snippets_found"].items()},
+        "conflicts": conflicts,
+        "gold_coverage": round(got / total, 4) if total else None,
+        "alignment": "aligned" if 2 * got >= total > 0 else "failed",
     }
     return Transfer(labels, provenance, stats)
+
+
+# =========================================================================== modern sources
+
+
+def _strip_optional(paragraph: str) -> str:
+    """A fundus-eval paragraph without the ``[...]`` that marks it optional."""
+    text = paragraph.strip()
+    if text.startswith("[") and text.endswith("]"):
+        return text[1:-1]
+    return text
+
+
+def transfer_fundus(page, blocks: Sequence[Block]) -> Transfer:
+    """fundus-eval and fundus-tests: the title and the body paragraphs -> ``article``.
+
+    The gold body leaves out the headline, which the guideline counts as article, so the
+    gold ``title`` is put in front of the body (fundus-eval has no title: its loader takes
+    the page's ``og:title``); among several copies of the headline the alignment takes the
+    one nearest the body.  Optional ``[...]`` paragraphs of fundus-eval count as article
+    (brackets removed).  Non-matched blocks -> ``boilerplate`` (not article, class
+    unknown).
+    """
+    body = "\n".join(_strip_optional(p) for p in page.gold.get("body") or [])
+    return _text_transfer(blocks, [("article", page.gold.get("title") or ""),
+                                   ("article", body)])
+
+
+_SKIP_TEXT = ("script", "style", "noscript", "template")
+
+
+def _css(root, selector: str) -> list:
+    from lxml.cssselect import CSSSelector         # needs the cssselect package
+    from cssselect import SelectorError
+
+    try:
+        return CSSSelector(selector, translator="html")(root)
+    except (SelectorError, ValueError, AssertionError):
+        return []                                   # selectors cssselect cannot read
+
+
+def _has_text(element) -> bool:
+    return bool("".join(element.itertext()).strip())
+
+
+def postlight_containers(root, selectors) -> list:
+    """The article container(s) that Postlight's content rules pick in ``root``.
+
+    As the parser does: the first selector that matches exactly one element with text
+    wins; a nested list is a multi-match selector, used when each of its parts matches
+    something: then every element any part matches is taken, in document order (an
+    element inside another taken one only once, through its ancestor).
+    """
+    for selector in selectors:
+        if isinstance(selector, list):
+            parts = [_css(root, s) for s in selector if isinstance(s, str)]
+            if parts and all(parts):
+                chosen = {id(e): e for part in parts for e in part}
+                found = [e for e in root.iter() if id(e) in chosen]
+                picked = set()
+                out = []
+                for element in found:            # document order
+                    if not any(id(a) in picked for a in element.iterancestors()):
+                        picked.add(id(element))
+                        out.append(element)
+                if any(_has_text(e) for e in out):
+                    return out
+        elif isinstance(selector, str):
+            found = _css(root, selector)
+            if len(found) == 1 and _has_text(found[0]):
+                return found
+    return []
+
+
+def _drop_keep_tail(element) -> None:
+    """Remove ``element`` and its subtree, keeping its tail text in place."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _readable_text(element) -> str:
+    """Text of a subtree, without comments and script/style/noscript/template content."""
+    out: list[str] = []
+    skip = 0
+    for event, el in lxml.etree.iterwalk(element, events=("start", "end")):
+        is_element = isinstance(el.tag, str)
+        if event == "start":
+            if is_element and el.tag in _SKIP_TEXT:
+                skip += 1
+            elif is_element and not skip and el.text:
+                out.append(el.text)
+        else:
+            if is_element and el.tag in _SKIP_TEXT:
+                skip -= 1
+            if el is not element and not skip and el.tail:
+                out.append(el.tail)
+    return " ".join(" ".join(out).split())
+
+
+def postlight_article_text(html: bytes, selectors, clean) -> str:
+    """The article text Postlight's rules give: the container(s) minus the ``clean``
+    elements inside them, without script/style/noscript/template text."""
+    root = _parse_gold_html(html)
+    if root is None:
+        return ""
+    texts = []
+    for container in postlight_containers(root, selectors):
+        for element in [e for sel in clean if isinstance(sel, str) for e in _css(container, sel)]:
+            if element is not container:
+                _drop_keep_tail(element)
+        texts.append(_readable_text(container))
+    return "\n".join(texts)
+
+
+def transfer_postlight(page, blocks: Sequence[Block]) -> Transfer:
+    """Postlight Parser fixtures: text of the content container(s) -> ``article``.
+
+    The per-site ``selectors`` pick the container (:func:`postlight_containers`), the
+    ``clean`` selectors inside it are not article; the remaining text, with the expected
+    ``title`` in front (the headline sits outside the container on most sites), is the
+    gold text.  Non-matched blocks -> ``boilerplate``.  Postlight's JavaScript transforms
+    and generic cleaner are not reproduced.  A page whose rules match no container has an
+    empty gold (alignment "failed").
+    """
+    gold = page.gold
+    text = postlight_article_text(page.html, gold.get("selectors") or [], gold.get("clean") or [])
+    result = _text_transfer(blocks, [("article", gold.get("title") or ""), ("article", text)])
+    result.stats["container_found"] = bool(text)
+    if not text:
+        result.stats.update(alignment="failed", reason="content rules matched no container")
+    return result
+
+
+def transfer_wcxb(page, blocks: Sequence[Block]) -> Transfer:
+    """WCXB: the title and ``main_content`` -> ``article``; ``without`` snippets ->
+    ``boilerplate``.
+
+    * The title and the main text are aligned like the other text sources; matched blocks
+      -> ``article`` ("mapped"), the others -> ``boilerplate`` ("rule").
+    * Blocks hit by a ``without`` snippet (menus, ads, cookie banners, footers) ->
+      ``boilerplate`` with provenance "mapped"; a block that the alignment made article
+      and a ``without`` snippet hits is a conflict -> ``None``.
+    * Forum pages: WCXB counts every post as main content, the guideline makes the first
+      post article and the replies comment; the transfer cannot tell them apart, so
+      matched blocks of ``forum`` pages get ``None`` (left to review).
+    """
+    gold = page.gold
+    result = _text_transfer(blocks, [("article", gold.get("title") or ""),
+                                     ("article", gold.get("main_content") or "")])
+    hits, found = _snippet_hits(blocks, [("boilerplate", gold.get("without"))])
+    labels, provenance = result.labels, result.provenance
+    conflicts = forum = 0
+    for b, kinds in enumerate(hits):
+        if not kinds:
+            continue
+        if labels[b] == "article":
+            labels[b] = provenance[b] = None
+            conflicts += 1
+        else:
+            labels[b], provenance[b] = "boilerplate", "mapped"
+    if gold.get("page_type") == "forum":
+        for b, label in enumerate(labels):
+            if label == "article":
+                labels[b] = provenance[b] = None
+                forum += 1
+    result.stats.update(without_snippets=found["snippets"].get("boilerplate", 0),
+                        without_found=found["snippets_found"].get("boilerplate", 0),
+                        without_conflicts=conflicts, forum_posts_unlabelled=forum)
+    return result
 
 
 _TRANSFERS: dict[str, Callable] = {
@@ -1001,4 +1204,8 @@ _TRANSFERS: dict[str, Callable] = {
     "big9-chaos": transfer_big9_chaos,
     "readability": transfer_readability,
     "trafilatura-eval": transfer_trafilatura_eval,
+    "fundus-eval": transfer_fundus,
+    "fundus-tests": transfer_fundus,
+    "postlight-fixtures": transfer_postlight,
+    "wcxb": transfer_wcxb,
 }

@@ -42,14 +42,6 @@ def test_every_site_is_in_exactly_one_split():
     assert all(committed[site] == next(iter(splits)) for site, splits in split_by_site.items())
 
 
-def test_hashed_split_is_deterministic_and_roughly_70_10_20():
-    shares = Counter(corpus.hashed_split(f"site{i}.example") for i in range(5000))
-    assert corpus.hashed_split("bbc.co.uk") == corpus.hashed_split("bbc.co.uk")
-    assert 0.65 < shares["train"] / 5000 < 0.75
-    assert 0.07 < shares["dev"] / 5000 < 0.13
-    assert 0.17 < shares["test"] / 5000 < 0.23
-
-
 def test_dataset_card_counts_match_the_annotations():
     path = _repo_datasets()
     card = (path / "README.md").read_text()
@@ -59,17 +51,67 @@ def test_dataset_card_counts_match_the_annotations():
 
 
 def test_acceptance_counts_per_class_and_split():
+    """The research set (every source) has every class in train and test."""
     _repo_datasets()
-    counts = corpus.count_labels(corpus.TRAINING_SOURCES)
+    counts = corpus.count_labels()
     per_split: dict[str, Counter] = {}
     for (_, split), counter in counts.items():
         per_split.setdefault(split, Counter()).update(counter)
     for label in ("article", "navigation", "teaser", "comment"):
         assert per_split["train"][label] >= 1000, label
         assert per_split["test"][label] >= 150, label
-    test_sites = {r["site"] for r in corpus.iter_records(corpus.TRAINING_SOURCES, split="test")
+    test_sites = {r["site"] for r in corpus.iter_records(split="test")
                   if any(label in ("teaser", "comment") for _, label, _ in r["blocks"])}
     assert len(test_sites) >= 30
+
+
+def test_held_out_sets_have_a_third_of_their_pages_in_test():
+    _repo_datasets()
+    from boilerkit.datasets.splits import HELD_OUT_SETS, MIN_TEST_SHARE
+
+    pages = Counter((r["source"], r["split"]) for r in corpus.iter_records(HELD_OUT_SETS))
+    assert pages
+    for source in HELD_OUT_SETS:
+        total = sum(n for (s, _), n in pages.items() if s == source)
+        assert total, source
+        assert pages[(source, "test")] / total >= MIN_TEST_SHARE, source
+        assert pages[(source, "train")] / total >= 0.4, source
+
+
+def test_default_model_sources_are_the_allowed_ones():
+    from boilerkit.datasets.licences import LICENCES
+
+    assert corpus.DEFAULT_MODEL_SOURCES
+    assert all(LICENCES[s].default_model_allowed for s in corpus.DEFAULT_MODEL_SOURCES)
+    assert "l3s-gn1" not in corpus.DEFAULT_MODEL_SOURCES and "wcxb" in corpus.DEFAULT_MODEL_SOURCES
+
+
+def test_drop_reason():
+    assert corpus.drop_reason({"gold_unit": "token_chars", "gold_coverage": 0.1}).startswith(
+        "gold does not match the HTML: 10%")
+    assert corpus.drop_reason({"gold_unit": "token_chars", "gold_coverage": 0.9}) is None
+    assert corpus.drop_reason({"gold_unit": "token_chars", "gold_coverage": None}) is None
+    assert corpus.drop_reason({"gold_unit": "token_chars", "gold_coverage": 0.1,
+                               "reviewed": True}) is None
+    assert corpus.drop_reason({"gold_unit": "chars", "gold_chars": 100,
+                               "gold_chars_lost": 80}) is not None
+
+
+def test_dropped_pages_are_listed_and_left_out():
+    path = _repo_datasets()
+    dropped = corpus.load_dropped()
+    assert "big9-chaos/big5-17/trump (4).htm" in dropped       # carries another article's gold
+    assert all(v["reason"].startswith("gold does not match") for v in dropped.values())
+    assert all(v["gold_coverage"] < corpus.MIN_GOLD_COVERAGE for v in dropped.values())
+    kept = {r["page_id"] for r in corpus.iter_records()}
+    assert not kept & set(dropped)
+    card = (path / "README.md").read_text()
+    assert all(f"`{page_id}`" in card for page_id in dropped), "the card lists every dropped page"
+
+
+def test_no_site_is_unknown_in_the_annotations():
+    _repo_datasets()
+    assert not [r["page_id"] for r in corpus.iter_records() if r["site"].startswith("unknown:")]
 
 
 def test_reviews_cover_300_pages_from_200_sites():

@@ -35,6 +35,10 @@ EXPECTED_COUNTS = {
     "big9-chaos": 720,
     "readability": 130,
     "trafilatura-eval": 990,
+    "fundus-eval": 80,
+    "fundus-tests": 258,
+    "postlight-fixtures": 164,   # 170 fixtures, 6 without content rules
+    "wcxb": 1869,                # 2,008 files, 139 ids stored in both dev/ and test/
 }
 
 GOLD_KEYS = {
@@ -47,6 +51,11 @@ GOLD_KEYS = {
     "big9-chaos": {"article", "set"},
     "readability": {"expected_html", "metadata"},
     "trafilatura-eval": {"with", "without", "comments"},
+    "fundus-eval": {"title", "body", "crawl_date", "publisher"},
+    "fundus-tests": {"title", "body", "crawl_date", "publisher"},
+    "postlight-fixtures": {"title", "selectors", "clean", "first13", "fetched"},
+    "wcxb": {"title", "main_content", "with", "without", "page_type", "publish_date",
+             "wcxb_split", "draft"},
 }
 
 # minimum share of pages with non-empty article text (a few gold files are empty on purpose)
@@ -80,8 +89,9 @@ def _summarise(name: str) -> types.SimpleNamespace:
             problems.append(f"empty html {page.page_id}")
         if hashlib.sha256(page.html).hexdigest() != page.sha256:
             problems.append(f"sha256 mismatch {page.page_id}")
-        if not page.site or (page.url is None) != page.site.startswith("unknown:"):
+        if not page.site or page.site.startswith("unknown:"):
             problems.append(f"bad site {page.page_id} {page.url!r} {page.site!r}")
+        stats["site:" + page.site] += 1
         if page.url is not None and not page.url.startswith(("http://", "https://")):
             problems.append(f"bad url {page.page_id} {page.url!r}")
         gold = page.gold
@@ -127,6 +137,16 @@ def _summarise(name: str) -> types.SimpleNamespace:
             if not all(isinstance(gold[k], list) for k in ("with", "without", "comments")):
                 problems.append(f"gold not lists {page.page_id}")
             stats["with"] += bool(gold["with"])
+        elif name in ("fundus-eval", "fundus-tests"):
+            if not gold["body"] or not all(isinstance(p, str) for p in gold["body"]):
+                problems.append(f"bad fundus body {page.page_id}")
+            stats["title"] += bool(gold["title"])
+            stats["optional"] += any(p.strip().startswith("[") for p in gold["body"])
+        elif name == "postlight-fixtures":
+            stats["fetched_2022"] += gold["fetched"].startswith("2022")
+        elif name == "wcxb":
+            stats["type_" + str(gold["page_type"])] += 1
+            stats["wcxb_" + gold["wcxb_split"]] += 1
     return types.SimpleNamespace(ids=ids, problems=problems, gold_keys=gold_keys, stats=stats)
 
 
@@ -268,6 +288,9 @@ def test_iter_pages_chains_and_is_lazy():
     ("192.168.0.1:8080", "192.168.0.1"),
     ("localhost", "localhost"),
     ("", ""),
+    ("https://proj.github.io/docs/", "proj.github.io"),
+    ("a.b.vercel.app", "b.vercel.app"),
+    ("github.io", "github.io"),
 ])
 def test_registered_domain(given, expected):
     assert registered_domain(given) == expected
@@ -361,6 +384,54 @@ def test_unpack_rejects_unsafe_members(monkeypatch, tmp_path):
         S._unpacked(archive, "evil")
     assert not (tmp_path / "cache" / "escape.txt").exists()
     assert not (tmp_path / "cache" / "evil" / "evil").exists()
+
+
+@needs_data
+@pytest.mark.parametrize("name", list(EXPECTED_COUNTS))
+def test_no_page_has_an_unknown_site(summaries, name):
+    sites = [k for k in summaries(name).stats if k.startswith("site:")]
+    assert sites
+    assert not [k for k in sites if k.startswith("site:unknown:") or k == "site:"]
+
+
+@needs_data
+def test_fundus_gold(summaries):
+    assert summaries("fundus-eval").stats["title"] == 80            # og:title of the page
+    assert summaries("fundus-eval").stats["optional"] >= 1          # "[...]" paragraphs kept
+    assert summaries("fundus-tests").stats["title"] == 258
+    assert len([k for k in summaries("fundus-eval").stats if k.startswith("site:")]) == 16
+
+
+@needs_data
+def test_postlight_skips_and_dates(summaries):
+    st = summaries("postlight-fixtures").stats
+    assert S.SKIPPED["postlight-fixtures"] == {"no_content_rules": 6}
+    assert st["fetched_2022"] >= 135
+
+
+@needs_data
+def test_wcxb_duplicates_loaded_once_from_test(summaries):
+    st = summaries("wcxb").stats
+    assert (st["wcxb_dev"], st["wcxb_test"]) == (1358, 511)
+    assert st["type_forum"] == 163 and st["type_article"] == 968
+    import json
+    root = data_root() / "wcxb"
+    both = {p.stem for p in (root / "dev" / "ground-truth").glob("*.json")} & \
+        {p.stem for p in (root / "test" / "ground-truth").glob("*.json")}
+    assert len(both) == 139
+    meta = json.loads((root / "metadata.json").read_text())["files"]
+    assert {meta[i]["split"] for i in both} == {"test"}
+
+
+@needs_data
+def test_load_pages_reads_only_the_wanted_pages():
+    from boilerkit.datasets.sources import load_pages
+
+    ids = ["wcxb/4011", "fundus-eval/APNews_0", "postlight-fixtures/www.nytimes.com"]
+    pages = list(load_pages(ids))
+    assert sorted(p.page_id for p in pages) == sorted(ids)
+    wcxb = next(p for p in pages if p.source == "wcxb")
+    assert wcxb.gold["wcxb_split"] == "test" and wcxb.site == "nytimes.com"
 
 
 def test_sources_registry():

@@ -449,3 +449,98 @@ def test_data_trafilatura_snippets_are_found():
     total = sum(sum(r.stats["snippets"].values()) for _, _, r in results)
     assert found >= 0.75 * total
     assert sum("article" in r.labels for _, _, r in results) >= 15
+
+
+# =========================================================================== modern sources
+
+_BODY1 = ("The city council approved the new budget on Monday after a long debate about "
+          "schools, hospitals and the water project that had divided the members for weeks.")
+_BODY2 = ("Officials said the plan would raise investment in the region and keep prices "
+          "stable for farmers, while analysts warned that growth could slow next year.")
+
+
+def test_fundus_title_body_and_optional_paragraphs():
+    html = _doc(f"<nav><a>Home</a> <a>World</a> <a>Business</a></nav>"
+                f"<h1>Council approves the budget</h1><p>{_BODY1}</p><p>{_BODY2}</p>"
+                f"<aside><p>Most read stories of the week in the city and beyond today</p></aside>")
+    gold = {"title": "Council approves the budget", "body": [_BODY1, f"[{_BODY2}]"]}
+    for source in ("fundus-eval", "fundus-tests"):
+        labels, result = _run(source, html, gold)
+        assert labels["Council approves the budget"] == ("article", "mapped")
+        assert labels[_BODY1] == ("article", "mapped")
+        assert labels[_BODY2] == ("article", "mapped"), "optional [...] paragraph is article"
+        assert labels["Home World Business"] == ("boilerplate", "rule")
+        assert labels["Most read stories of the week in the city and beyond today"][0] == "boilerplate"
+        assert result.stats["gold_coverage"] == 1.0
+
+
+def test_postlight_container_minus_clean():
+    pytest.importorskip("cssselect")
+    html = _doc(f"<h1>Council approves the budget</h1><div class='byline'>By Ann Lee</div>"
+                f"<div class='story'><p>{_BODY1}</p><div class='promo'><p>Sign up for our "
+                f"newsletter and never miss a story again today</p></div><p>{_BODY2}</p></div>"
+                f"<div class='story-footer'><p>Related: more budget coverage across the region</p></div>")
+    gold = {"title": "Council approves the budget", "selectors": [".missing", ".story"],
+            "clean": [".promo"]}
+    labels, result = _run("postlight-fixtures", html, gold)
+    assert labels["Council approves the budget"] == ("article", "mapped")
+    assert labels[_BODY1] == ("article", "mapped") and labels[_BODY2] == ("article", "mapped")
+    assert labels["Sign up for our newsletter and never miss a story again today"][0] == "boilerplate"
+    assert labels["Related: more budget coverage across the region"][0] == "boilerplate"
+    assert result.stats["container_found"]
+
+
+def test_postlight_selector_rules():
+    pytest.importorskip("cssselect")
+    from boilerkit.datasets.transfer import postlight_article_text, postlight_containers
+
+    root = parse_html("<html><body><div class='a'>one</div><div class='a'>two</div>"
+                      "<div class='b'>three <span class='x'>drop</span> tail</div>"
+                      "<div class='c'>four<p class='d'>five</p></div></body></html>")
+    # a selector matching two elements is skipped; a multi-match list takes every part
+    assert [e.get("class") for e in postlight_containers(root, [".a", ".b"])] == ["b"]
+    assert [e.get("class") for e in postlight_containers(root, [[".c", ".d"]])] == ["c"]
+    assert postlight_containers(root, [".zz"]) == []
+    html = b"<html><body><div class='b'>three <span class='x'>drop</span> tail</div></body></html>"
+    assert postlight_article_text(html, [".b"], [".x"]) == "three tail"
+
+
+def test_postlight_no_container_fails():
+    pytest.importorskip("cssselect")
+    labels, result = _run("postlight-fixtures", _doc(f"<p>{_BODY1}</p>"),
+                          {"title": "", "selectors": [".nothing"], "clean": []})
+    assert result.stats["alignment"] == "failed"
+    assert labels[_BODY1] == ("boilerplate", "rule")
+
+
+def test_wcxb_main_content_title_and_without_snippets():
+    html = _doc(f"<div>Accept all cookies to continue reading</div><h1>Budget approved</h1>"
+                f"<p>{_BODY1}</p><p>Share this story {_BODY2}</p><footer>Copyright 2025 Example</footer>")
+    gold = {"title": "Budget approved", "main_content": f"{_BODY1}\n\n{_BODY2}",
+            "without": ["Accept all cookies", "Copyright 2025", "Share this story"],
+            "page_type": "article"}
+    labels, result = _run("wcxb", html, gold)
+    assert labels["Budget approved"] == ("article", "mapped")
+    assert labels[_BODY1] == ("article", "mapped")
+    assert labels["Accept all cookies to continue reading"] == ("boilerplate", "mapped")
+    assert labels["Copyright 2025 Example"] == ("boilerplate", "mapped")
+    assert labels[f"Share this story {_BODY2}"] == (None, None)     # article and without
+    assert result.stats["without_conflicts"] == 1
+    # forum pages: posts are article or comment, left to review
+    labels, result = _run("wcxb", html, {**gold, "page_type": "forum"})
+    assert labels[_BODY1] == (None, None)
+    assert labels["Copyright 2025 Example"] == ("boilerplate", "mapped")
+    assert result.stats["forum_posts_unlabelled"] >= 1
+
+
+@needs_data
+@pytest.mark.parametrize("source", ["fundus-eval", "fundus-tests", "postlight-fixtures", "wcxb"])
+def test_data_modern_sources_find_the_article(source):
+    if source == "postlight-fixtures":
+        pytest.importorskip("cssselect")
+    results = _transfer_first(source, 12)
+    good = [r for _, _, r in results if (r.stats.get("gold_coverage") or 0) >= 0.5]
+    assert len(good) >= 9
+    for result in good:
+        assert "article" in result.labels or result.stats.get("forum_posts_unlabelled")
+        assert "boilerplate" in result.labels

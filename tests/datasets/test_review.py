@@ -1,0 +1,200 @@
+"""The review tool: show, save, freeze, blind labels and kappa, on made-up pages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import pytest
+
+from boilerkit.datasets import review
+from boilerkit.datasets.sources import SourcePage
+
+BODY = ("The city council approved the new budget on Monday after a long debate about "
+        "schools, hospitals and the water project that had divided the members for weeks.")
+HTML = f"""<html><head><title>Budget approved - Gazette</title></head><body>
+<header class="site-header"><nav class="main-menu"><ul><li><a href="/">Home</a></li>
+<li><a href="/world">World</a></li></ul></nav></header>
+<article class="post"><h1 class="entry-title">Budget approved</h1><p>{BODY}</p></article>
+<aside class="related-posts"><h3>Related</h3><p><a href="/x">Another story about the city</a></p></aside>
+<div id="comments" class="comment-respond"><p>Leave a Reply</p></div>
+<footer><p>Copyright 2025 Gazette</p></footer></body></html>"""
+
+
+def _page(source: str) -> SourcePage:
+    raw = HTML.encode()
+    gold = {"title": "Budget approved", "body": [BODY], "crawl_date": "", "publisher": "G",
+            "article": BODY, "comments": "", "official_split": None}
+    return SourcePage(page_id=f"{source}/p1", source=source, url="https://gazette.example/a",
+                      site="gazette.example", html=raw, sha256=hashlib.sha256(raw).hexdigest(),
+                      gold=gold)
+
+
+@pytest.fixture
+def corpus(tmp_path, monkeypatch):
+    for name in ("reviews", "agreement"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "splits.json").write_text('{"gazette.example": "test"}')
+    monkeypatch.setenv("BOILERKIT_CORPUS", str(tmp_path))
+    pages = {p.page_id: p for p in (_page("fundus-eval"), _page("dragnet"))}
+    monkeypatch.setattr(review, "find_page", lambda page_id: pages[page_id])
+    return tmp_path
+
+
+def _labels_by_text(page_id: str) -> dict[str, str]:
+    pre = review.prefilled(review.find_page(page_id))
+    return {b.text: label for b, label in zip(pre.blocks, pre.labels)}
+
+
+def test_show_prefills_only_article_from_allowed_gold(corpus, capsys):
+    labels = _labels_by_text("fundus-eval/p1")
+    assert labels["Budget approved"] == "article" and labels[BODY] == "article"
+    assert labels["Home"] is None and labels["Leave a Reply"] is None   # boilerplate -> "?"
+    review.show("fundus-eval/p1", width=30)
+    out = capsys.readouterr().out
+    assert "prefill: fundus-eval gold" in out and "split=test" in out
+    assert "-- [nav,hdr,li] site-header main-menu" in out
+    line = next(x for x in out.splitlines() if "The city council" in x)
+    assert " article " in line and line.endswith("…") and len(line.split(" p ", 1)[1].strip()) == 30
+    assert any(x.split()[1] == "?" and x.endswith("Home") for x in out.splitlines()
+               if x.strip() and x.split()[0].isdigit())
+    review.show("fundus-eval/p1", blind=True)
+    out = capsys.readouterr().out
+    assert " article " not in out and "prefill: none (blind)" in out
+
+
+def test_restricted_sources_prefill_nothing(corpus, capsys):
+    assert set(_labels_by_text("dragnet/p1").values()) == {None}
+    review.show("dragnet/p1")
+    assert "not licensed for the default model" in capsys.readouterr().out
+
+
+def _all_sets(page_id: str) -> list[str]:
+    pre = review.prefilled(review.find_page(page_id))
+    out = []
+    for i, block in enumerate(pre.blocks):
+        label = ("article" if block.text in ("Budget approved", BODY) else
+                 "comment" if "Reply" in block.text else
+                 "teaser" if block.text in ("Related", "Another story about the city") else
+                 "navigation")
+        out.append(f"{i}={label}")
+    return out
+
+
+def test_save_needs_every_block_and_records_who(corpus):
+    with pytest.raises(SystemExit, match="blocks have no label"):
+        review.save("fundus-eval/p1", "r1", ["0-1=navigation"], reviewer_kind="model")
+    with pytest.raises(SystemExit, match="unknown label"):
+        review.save("fundus-eval/p1", "r1", ["0=boilerplate"], reviewer_kind="model")
+    with pytest.raises(SystemExit, match="outside"):
+        review.save("fundus-eval/p1", "r1", ["0-99=navigation"], reviewer_kind="model")
+    sets = [s for s in _all_sets("fundus-eval/p1") if not s.endswith("=article")]
+    path = review.save("fundus-eval/p1", "r1", sets, reviewer_kind="model")
+    data = json.loads(path.read_text())
+    assert data["reviewer"] == "r1"
+    assert data["reviewer_kind"] == "model-based reviewer (helper session)"
+    assert data["prefill"].startswith("fundus-eval gold")
+    assert {label for _, _, label in data["blocks"]} == {"article", "navigation", "teaser", "comment"}
+    assert data["date"] and data["sha256"] == review.find_page("fundus-eval/p1").sha256
+
+
+def test_blind_needs_freeze_and_kappa_uses_the_frozen_review(corpus):
+    page = "fundus-eval/p1"
+    sets = _all_sets(page)
+    review.save(page, "first", sets, reviewer_kind="model")
+    with pytest.raises(SystemExit, match="not frozen"):
+        review.save(page, "blind", sets, blind=True, reviewer_kind="model")
+    assert review.freeze()["frozen"] == [page]
+    with pytest.raises(SystemExit, match="blocks have no label"):
+        review.save(page, "blind", sets[:-1], blind=True, reviewer_kind="model")
+    # the blind labeller disagrees on one block
+    blind_sets = sets[:-1] + [sets[-1].split("=")[0] + "=teaser"]
+    path = review.save(page, "blind", blind_sets, blind=True, reviewer_kind="model")
+    blind = json.loads(path.read_text())
+    assert blind["frozen_review_sha256"] == review.load_frozen()[page]["sha256"]
+    result = review.agreement(rounds=50)
+    assert result["frozen"]["all"]["pages"] == 1 and result["edited_after_blind"] == []
+    table = result["frozen"]["all"]["classes"]
+    assert table["article"]["kappa"] == 1.0 and table["navigation"]["support"] >= 3
+    assert table["all"]["kappa"] < 1.0
+    assert set(result["frozen"]["by_source"]) == {"fundus-eval"}
+    # the first review is edited after the blind labels: not scored ...
+    first = corpus / "reviews" / path.name
+    frozen_bytes = first.read_bytes()
+    review.save(page, "first", sets[:-1] + [blind_sets[-1]], reviewer_kind="model")
+    result = review.agreement(rounds=50)
+    assert result["edited_after_blind"] == [page]
+    assert result["frozen"]["all"]["pages"] == 0 and result["current"]["all"]["pages"] == 1
+    assert result["current"]["all"]["classes"]["all"]["kappa"] == 1.0
+    assert review.freeze()["edited_since_frozen"] == [page]      # the entry is not replaced
+    # ... unless the frozen version is kept as a copy
+    (corpus / "agreement" / review.FROZEN_COPIES).mkdir()
+    (corpus / "agreement" / review.FROZEN_COPIES / path.name).write_bytes(frozen_bytes)
+    result = review.agreement(rounds=50)
+    assert result["frozen"]["all"]["pages"] == 1 and result["intact"]["all"]["pages"] == 0
+    assert result["frozen"]["all"]["classes"]["all"]["kappa"] < 1.0
+    assert "edited after" in review.format_agreement(result)
+
+
+def test_kappa_math():
+    import numpy as np
+
+    assert review._kappas(review._confusion(["article", "navigation"] * 5,
+                                            ["article", "navigation"] * 5))[-1] == 1.0
+    m = review._confusion(["article"] * 6 + ["teaser"] * 4, ["article"] * 5 + ["teaser"] * 5)
+    from sklearn.metrics import cohen_kappa_score
+
+    expected = cohen_kappa_score(["article"] * 6 + ["teaser"] * 4, ["article"] * 5 + ["teaser"] * 5)
+    assert review._kappas(m)[-1] == pytest.approx(expected)
+    assert np.isnan(review._kappas(m)[3])                     # comment: neither side used it
+
+
+def test_committed_agreement_set_scores_against_frozen_reviews():
+    from boilerkit.datasets.store import corpus_dir
+
+    folder = corpus_dir() / "agreement"
+    if not (folder / review.FROZEN_COPIES).is_dir() or not review.frozen_path().is_file():
+        pytest.skip("no committed agreement set")
+    result = review.agreement(rounds=100)
+    assert result["frozen"]["all"]["pages"] == 33
+    assert len(result["edited_after_blind"]) == 10
+    assert result["intact"]["all"]["pages"] == 23
+    assert result["not_scored"] == []
+
+
+def test_review_plan_meets_its_targets():
+    from boilerkit.datasets import corpus
+    from boilerkit.datasets.licences import LICENCES
+    from boilerkit.datasets.store import corpus_dir
+
+    path = corpus_dir() / "review-plan.json"
+    if not path.is_file():
+        pytest.skip(f"no committed {path}")
+    plan = json.loads(path.read_text())
+    pages = plan["pages"]
+    assert len(pages) >= 420
+    assert len({p["site"] for p in pages}) >= 320
+    assert sum(p["comments"] for p in pages) >= 110
+    assert all(p["comment_markers"] for p in pages if p["comments"])
+    assert sum(p["split"] == "test" for p in pages) >= 120
+    assert {"home", "listing", "collection", "forum"} <= {p["page_type"] for p in pages}
+    assert all(p["year"] >= 2018 and LICENCES[p["source"]].default_model_allowed for p in pages)
+    batched = [pid for batch in plan["batches"] for pid in batch["pages"]]
+    assert sorted(batched) == sorted(p["page_id"] for p in pages)
+    assert all(15 <= len(batch["pages"]) <= 25 for batch in plan["batches"])
+    totals = [batch["blocks"] for batch in plan["batches"]]
+    assert max(totals) <= 1.2 * min(totals)
+    records = {r["page_id"]: r for r in corpus.iter_records(plan["criteria"]["sources"])}
+    if records:
+        for p in pages:
+            record = records[p["page_id"]]
+            assert (record["split"], len(record["blocks"])) == (p["split"], p["blocks"])
+
+
+def test_display_tokens_drop_generated_names_and_split_parts():
+    tokens = ("dcr-1s837k5", "dcr", "1s837k5", "article-body", "article", "body",
+              "post-navigation", "post", "navigation", "clearfix", "mt20")
+    assert review._display_tokens(tokens, 3) == ["post-navigation", "clearfix", "mt20"]
+    assert review._display_tokens(tokens, 9) == ["article-body", "post-navigation", "clearfix",
+                                                 "mt20"]
