@@ -1030,13 +1030,18 @@ static PyObject *hash_tokens(PyObject *self, PyObject *args) {
         }
         PyObject *path = PyObject_GetAttrString(block, "tag_path");
         if (path == NULL) goto fail;
-        if (!PyTuple_Check(path)) { Py_DECREF(path); PyErr_SetString(PyExc_TypeError, "tag_path"); goto fail; }
-        Py_ssize_t length = PyTuple_GET_SIZE(path), first = length > 4 ? length - 4 : 0;
+        if (!PyTuple_Check(path) && !PyList_Check(path)) {
+            Py_DECREF(path);
+            PyErr_SetString(PyExc_TypeError, "tag_path must be a tuple or list");
+            goto fail;
+        }
+        Py_ssize_t length = PySequence_Fast_GET_SIZE(path), first = length > 4 ? length - 4 : 0;
+        PyObject **tags = PySequence_Fast_ITEMS(path);
         for (Py_ssize_t j = first; j + 1 < length; j++) {
             uint32_t crc = path_start;
-            if (crc_str(&crc, PyTuple_GET_ITEM(path, j)) < 0) { Py_DECREF(path); goto fail; }
+            if (crc_str(&crc, tags[j]) < 0) { Py_DECREF(path); goto fail; }
             crc = crc_update(crc, ">", 1);
-            if (crc_str(&crc, PyTuple_GET_ITEM(path, j + 1)) < 0) { Py_DECREF(path); goto fail; }
+            if (crc_str(&crc, tags[j + 1]) < 0) { Py_DECREF(path); goto fail; }
             row[crc % (uint32_t)n_hashed] += 1.0f;
         }
         Py_DECREF(path);

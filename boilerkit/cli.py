@@ -337,6 +337,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                            max_per_page=dict(args.max_per_page),
                            progress=show_progress)
     metadata = {
+        "training_sources": _source_licences(metrics["training"]["sources"]),
         "training_data": [str(path) for path in args.data],
         "dev_data": [str(path) for path in args.dev] if args.dev else None,
         "training_split": args.split,
@@ -354,6 +355,23 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"held-out evaluation ({_holdout_text(metrics['holdout'])}):")
         print(format_report(metrics))
     return 0
+
+
+def _source_licences(pages_per_source: dict[str, int]) -> list[dict]:
+    """Every training source with its page count and licence, for the model's manifest."""
+    from .datasets.licences import LICENCES
+
+    listed = []
+    for source, pages in pages_per_source.items():
+        record = LICENCES.get(source)
+        if record is None:  # labelled pages of the user's own
+            listed.append({"source": source, "pages": pages, "licence": "the user's own data",
+                           "default_model_allowed": None})
+        else:
+            listed.append({"source": source, "pages": pages, "licence": record.licence,
+                           "default_model_allowed": record.default_model_allowed,
+                           "credit": record.credit})
+    return listed
 
 
 def _holdout_text(info: dict) -> str:

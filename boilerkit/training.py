@@ -185,6 +185,7 @@ def train(pages: Sequence[LabelledPage], *, dev_pages: Sequence[LabelledPage] | 
     training_info = {
         "pages": len(train_pages), "sites": len({page.site for page in train_pages}),
         "labelled_blocks": n_blocks, "label_counts": counts, "page_weights": page_weights,
+        "sources": dict(sorted(Counter(page.source for page in train_pages).items())),
     }
     log.info("training on %s labelled blocks from %s pages of %s sites (%s)",
              f"{n_blocks:,}", f"{len(train_pages):,}", f"{training_info['sites']:,}",
