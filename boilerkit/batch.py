@@ -420,6 +420,7 @@ class Summary:
     failed: int = 0
     skipped: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    first_page_seconds: float | None = None  # start-up: until the first page was done
 
     def add(self, result: Result) -> None:
         if result.skipped:
@@ -434,8 +435,19 @@ class Summary:
                 "skipped": sum(self.skipped.values()),
                 "skipped_by_reason": dict(self.skipped.most_common()),
                 "seconds": round(self.seconds, 3),
+                "first_page_seconds": round(self.first_page_seconds, 3)
+                if self.first_page_seconds is not None else None,
                 "pages_per_second": round((self.pages + self.failed) / self.seconds, 2)
-                if self.seconds > 0 else None}
+                if self.seconds > 0 else None,
+                "pages_per_second_after_first": self._steady_rate()}
+
+    def _steady_rate(self) -> float | None:
+        """pages/s once the first page is out: the rate without worker start-up."""
+        done = self.pages + self.failed
+        if self.first_page_seconds is None or done < 2:
+            return None
+        span = self.seconds - self.first_page_seconds
+        return round((done - 1) / span, 2) if span > 0 else None
 
     def lines(self) -> list[str]:
         rate = (self.pages + self.failed) / self.seconds if self.seconds > 0 else 0.0
@@ -467,13 +479,15 @@ def process(names: Sequence[str], job: Job, on_result: Callable[[Result], None],
     start = time.monotonic()
     desc = "extracting" if job.command == "extract" else "classifying"
     # Only on a terminal: in a log, the summary at the end says the same once.
-    with Progress(None, desc, unit="pages",
-                  disable=not (show_progress and _isatty(sys.stderr))) as bar:
+    draw = show_progress and _isatty(sys.stderr)
+    with Progress(None, desc, unit="pages", disable=not draw, force=draw) as bar:
         for result in run(job, documents, jobs=jobs, model=model):
             summary.add(result)
             if result.skipped:
                 log.debug("%s: skipped: %s", result.name, result.document.reason)
                 continue
+            if summary.first_page_seconds is None:
+                summary.first_page_seconds = time.monotonic() - start
             if result.error is not None:
                 log.error("%s: %s", result.name, result.error)
             on_result(result)

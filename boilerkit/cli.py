@@ -500,7 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     classify_parser = commands.add_parser(
         "classify", help="label every block of HTML pages",
-        description=_wrap("Label every block of each FILE. The text format prints one line "
+        description=_wrap("Label every block of each page of the INPUTs. The text format prints one line "
                           "per block: label, probability, tag and text, separated by tabs "
                           "(on a terminal: aligned columns, text cut to fit the width)."),
         epilog="examples:\n  boilerkit classify page.html\n"
@@ -523,8 +523,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     extract_parser = commands.add_parser(
         "extract", help="print the article (or other labels) of HTML pages",
-        description=_wrap("Print the blocks of each FILE that have the wanted label(s), in "
-                          "document order."),
+        description=_wrap("Print the blocks of each page of the INPUTs that have the wanted "
+                          "label(s), in document order."),
         epilog="examples:\n  boilerkit extract page.html\n"
                "  boilerkit extract --label article,comment -f markdown page.html\n"
                "  boilerkit extract -j 2 -f jsonl crawl.warc.gz > articles.jsonl\n"

@@ -2,6 +2,7 @@
 
 WARC tests need FastWARC (``pip install '.[warc]'``, part of ``.[test]``) and skip without it;
 Parquet tests need pyarrow (``.[parquet]``).
+What CI must install for these tests: see the top of tests/test_spark.py.
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ def test_warc_pages_have_the_text_of_the_files_and_skips_are_counted(
     assert [line["text"] for line in lines] == [boilerkit.extract(h, model=model) for h in html]
     summary = json.loads(summary_path.read_text())
     assert summary["pages"] == 3 and summary["failed"] == 0 and summary["skipped"] == 7
+    assert 0 < summary["first_page_seconds"] <= summary["seconds"]
+    assert summary["pages_per_second"] > 0 and summary["pages_per_second_after_first"] > 0
     assert summary["skipped_by_reason"] == {
         "content type image/png": 1, "content type text/css": 1, "HTTP status 404": 1,
         "HTTP status 301": 1, "revisit record": 1, "content type application/json": 1,
@@ -311,6 +314,18 @@ def test_a_missing_warc_file_is_one_failure(tiny_model_path, pages, tmp_path, ca
     captured = capsys.readouterr()
     assert "gone.warc.gz: No such file or directory" in captured.err
     assert f"==> {page} <==" in captured.out
+
+
+def test_a_progress_bar_with_pages_per_second_on_a_terminal(tiny_model_path, pages, tmp_path,
+                                                             capsys, monkeypatch):
+    for i, page in enumerate(pages[:3]):
+        (tmp_path / f"{i}.html").write_bytes(page)
+    monkeypatch.setattr(batch, "_isatty", lambda stream: True)
+    assert main(["extract", "-m", str(tiny_model_path), "-f", "jsonl", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "\r extracting 3 [" in err and "/s]" in err
+    assert main(["extract", "-q", "-m", str(tiny_model_path), "-f", "jsonl", str(tmp_path)]) == 0
+    assert capsys.readouterr().err == ""
 
 
 # -- several processes --------------------------------------------------------------

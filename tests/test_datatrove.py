@@ -4,6 +4,7 @@ Needs datatrove with its io extra (``pip install '.[datatrove]'``, part of ``.[t
 WARC reader needs warcio, faust-cchardet and python-magic, which needs Debian's libmagic1)
 and the shipped model; skips without them. The pipeline runs in a subprocess: datatrove
 forks a sandbox process per extractor, and a fork of the test process is not wanted.
+What CI must install for these tests: see the top of tests/test_spark.py.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 Needs Scrapy (``pip install '.[scrapy]'``, part of ``.[test]``) and the shipped model; skips
 without them. The crawl runs in a subprocess so that it gets a fresh Twisted reactor.
+What CI must install for these tests: see the top of tests/test_spark.py.
 """
 
 from __future__ import annotations

@@ -1,10 +1,13 @@
 """The Spark job in local mode (local[2]) over two small WARC files, read back as Parquet.
 
-CI must install, before `pip install '.[test]'` (which brings pyspark, FastWARC and pyarrow):
+What .ci/run must install for the integration tests (Spark, datatrove, Scrapy, WARC, Parquet):
 
-    apt-get update && apt-get install -y default-jre-headless    # Java 17 for Spark 4
+    apt-get update && apt-get install -y default-jre-headless libmagic1
+    pip install '.[test]'     # pytest, fastwarc, brotli, pyarrow, scrapy, datatrove[io], pyspark
 
-Skips, saying why, without Java, pyspark, FastWARC, pyarrow or the shipped model.
+(default-jre-headless: Java 17, which Spark 4 needs; libmagic1: for python-magic in
+datatrove's WARC reader.) Skips, saying why, without Java, pyspark, FastWARC, pyarrow or
+the shipped model.
 """
 
 from __future__ import annotations
