@@ -451,9 +451,9 @@ class Summary:
 
     def lines(self) -> list[str]:
         rate = (self.pages + self.failed) / self.seconds if self.seconds > 0 else 0.0
-        lines = [f"{self.pages:,} pages done, {self.failed:,} failed, "
-                 f"{sum(self.skipped.values()):,} records skipped in {self.seconds:.1f} s "
-                 f"({rate:.1f} pages/s)"]
+        lines = [(f"{self.pages:,} pages done, {self.failed:,} failed, "
+                  f"{sum(self.skipped.values()):,} records skipped in {self.seconds:.1f} s "
+                  f"({rate:.1f} pages/s)")]
         if self.skipped:
             lines.append("skipped: " + ", ".join(f"{count:,} {reason}"
                                                  for reason, count in self.skipped.most_common()))

@@ -21,7 +21,7 @@ from boilerkit import batch
 from boilerkit.cli import main
 from boilerkit.inputs import Document, Skipped, iter_warc
 
-from _warc import http_response, record, response, write_warc
+from _warc import record, response, write_warc
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "news-page.html"

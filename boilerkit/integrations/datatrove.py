@@ -31,7 +31,7 @@ from ..inputs import DEFAULT_MAX_BYTES
 from ..page import FORMATS
 
 require("datatrove", "datatrove", "the datatrove integration")
-from datatrove.pipeline.extractors.base import BaseExtractor  # noqa: E402
+from datatrove.pipeline.extractors.base import BaseExtractor  # noqa: E402 (after require)
 
 
 class Boilerkit(BaseExtractor):

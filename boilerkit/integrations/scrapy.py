@@ -46,7 +46,7 @@ from ..page import Page, render
 from ..persistence import default_model, load_model
 
 require("scrapy", "scrapy", "the Scrapy integration")
-from itemadapter import ItemAdapter  # noqa: E402  (a Scrapy dependency)
+from itemadapter import ItemAdapter  # noqa: E402 (a Scrapy dependency, after require)
 
 log = logging.getLogger(__name__)
 
