@@ -16,16 +16,15 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import progress
+from . import batch, progress
 from ._version import __version__
-from .api import classify
 from .errors import BoilerkitError, ModelNotFoundError
-from .page import FORMATS, Page, render
+from .inputs import DEFAULT_MAX_BYTES, STDIN, is_batch, read_file, read_stdin
+from .page import FORMATS
 from .persistence import default_model, default_model_path, load_model, save_model
 
 log = logging.getLogger("boilerkit")
 
-STDIN = "-"
 # Text of a block in `classify` output is cut to fit this many columns when
 # stdout is not a terminal (on a terminal, to its width).
 DEFAULT_PIPE_WIDTH = 120
@@ -148,39 +147,9 @@ def _load(model_path: str | None):
             "(train one with `boilerkit train`)") from error
 
 
-def _read_input(name: str) -> bytes:
-    if name == STDIN:
-        return sys.stdin.buffer.read()
-    return Path(name).read_bytes()
-
-
-def _display_name(name: str) -> str:
-    return "<stdin>" if name == STDIN else name
-
-
-def _for_each_file(files: Sequence[str], work) -> bool:
-    """Call ``work(index, name, data)`` per file; report errors and go on.
-
-    Returns True if every file succeeded.
-    """
-    ok = True
-    for index, name in enumerate(files):
-        try:
-            work(index, name, _read_input(name))
-        except BrokenPipeError:
-            raise
-        except (BoilerkitError, OSError) as error:
-            message = _describe(error)
-            if isinstance(error, BoilerkitError) or not getattr(error, "filename", None):
-                message = f"{_display_name(name)}: {message}"  # say which file failed
-            _error(message)
-            ok = False
-    return ok
-
-
 def _header(index: int, name: str) -> str:
     """``head``-style file header, blank line before all but the first."""
-    return ("\n" if index else "") + f"==> {_display_name(name)} <=="
+    return ("\n" if index else "") + f"==> {name} <=="
 
 
 def _truncate(text: str, width: int) -> str:
@@ -189,17 +158,72 @@ def _truncate(text: str, width: int) -> str:
     return text[:max(width - 1, 0)] + "…"
 
 
+# -- classify and extract: one page or many ------------------------------------
+
+
+def _run_pages(args: argparse.Namespace, job: batch.Job, model, show) -> int:
+    """Run ``job`` over ``args.files``; ``show(index, result)`` prints each page.
+
+    JSON lines or ``--output`` go through a sink instead. Exit status 1 if a page failed.
+    """
+    several = is_batch(args.files)
+    sink = batch.open_sink(args.output, job) if args.format == "jsonl" else None
+    index = 0
+
+    def on_result(result: batch.Result) -> None:
+        nonlocal index
+        if sink is not None:
+            sink.write(result)
+        elif result.ok:
+            show(index, result)
+            index += 1
+
+    try:
+        summary = batch.process(args.files, job, on_result, jobs=batch.jobs_count(args.jobs),
+                                model=model, content_type=args.content_type,
+                                show_progress=several and not _quiet(args))
+    finally:
+        if sink is not None:
+            sink.close()
+    if several or summary.skipped:
+        batch.log_summary(summary)
+    if args.summary:
+        Path(args.summary).write_text(json.dumps(summary.to_dict(), indent=2) + "\n",
+                                      encoding="utf-8")
+    return 0 if summary.failed == 0 else 1
+
+
+def _check_output(args: argparse.Namespace) -> str | None:
+    """Settle ``args.format`` with ``--output``; return a usage error, if any."""
+    if args.output is None:
+        args.format = args.format or "text"
+        return None
+    if args.format not in (None, "jsonl"):
+        return "--output writes JSON lines or Parquet: use it with --format jsonl (or none)"
+    args.format = "jsonl"
+    try:
+        batch.check_output(args.output)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def _max_bytes(args: argparse.Namespace) -> int | None:
+    return getattr(args, "max_bytes", DEFAULT_MAX_BYTES)
+
+
 # -- classify -----------------------------------------------------------------
 
 
-def _text_lines(page: Page, label_width: int, width: int, aligned: bool) -> list[str]:
+def _text_lines(blocks: list[dict], label_width: int, width: int, aligned: bool) -> list[str]:
     lines = []
-    for block in page.blocks:
-        text = " ".join(block.text.split())  # no tabs or newlines inside a field
+    for block in blocks:
+        text = " ".join(block["text"].split())  # no tabs or newlines inside a field
+        label, probability, tag = block["label"], block["probability"], block["tag"]
         if aligned:
-            head = f"{block.label:<{label_width}}  {block.probability:.2f}  {block.tag:<10}  "
+            head = f"{label:<{label_width}}  {probability:.2f}  {tag:<10}  "
         else:
-            head = f"{block.label}\t{block.probability:.2f}\t{block.tag}\t"
+            head = f"{label}\t{probability:.2f}\t{tag}\t"
         if width > 0:
             text = _truncate(text, max(width - len(head.expandtabs()), _MIN_TEXT_WIDTH))
         lines.append(head + text)
@@ -221,37 +245,52 @@ def _dump_json(objects: list[dict], several: bool) -> None:
     print(json.dumps(objects if several else objects[0], ensure_ascii=False, indent=2))
 
 
+def _json_head(result: batch.Result) -> dict:
+    document = result.document
+    head = {"file": document.source}
+    if document.record_id is not None:
+        head["record_id"] = document.record_id
+    return {**head, "url": document.url, "title": result.value["title"]}
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
+    usage_error = _check_output(args)
+    if usage_error:
+        _error(usage_error)
+        return 2
     model = _load(args.model)
-    several = len(args.files) > 1
+    job = batch.Job("classify", model_path=args.model, max_bytes=_max_bytes(args))
+    several = is_batch(args.files)
     width, tty = _output_width(args.width)
     label_width = max(len(str(label)) for label in model.classes_)
     collected: list[dict] = []
 
-    def work(index: int, name: str, data: bytes) -> None:
-        page = classify(data, model=model, content_type=args.content_type)
+    def show(index: int, result: batch.Result) -> None:
+        blocks = result.value["blocks"]
         if args.format == "text":
-            lines = _text_lines(page, label_width, width, aligned=tty)
+            lines = _text_lines(blocks, label_width, width, aligned=tty)
             if several:
-                lines.insert(0, _header(index, name))
+                lines.insert(0, _header(index, result.name))
             if lines:
                 print("\n".join(lines))
-        elif args.format == "jsonl":
-            print(json.dumps({"file": _display_name(name), **page.to_dict()}, ensure_ascii=False))
         else:
-            collected.append({"file": _display_name(name), **page.to_dict()})
-        if not page.blocks:
-            log.info("%s: no text blocks", _display_name(name))
+            collected.append({**_json_head(result), "blocks": blocks})
+        if not blocks:
+            log.info("%s: no text blocks", result.name)
 
-    ok = _for_each_file(args.files, work)
+    status = _run_pages(args, job, model, show)
     _dump_json(collected, several)
-    return 0 if ok else 1
+    return status
 
 
 # -- extract ------------------------------------------------------------------
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    usage_error = _check_output(args)
+    if usage_error:
+        _error(usage_error)
+        return 2
     model = _load(args.model)
     labels = _split_labels(args.label)
     unknown = [label for label in labels if label not in set(map(str, model.classes_))]
@@ -259,29 +298,31 @@ def cmd_extract(args: argparse.Namespace) -> int:
         _error(f"the model has no label {', '.join(map(repr, unknown))}; "
                f"its labels are {', '.join(map(str, model.classes_))}")
         return 2
-    several = len(args.files) > 1
+    render_format = "text" if args.format == "jsonl" else args.format
+    job = batch.Job("extract", labels=tuple(labels), format=render_format,
+                    model_path=args.model, max_bytes=_max_bytes(args))
+    several = is_batch(args.files)
     collected: list[dict] = []
 
-    def work(index: int, name: str, data: bytes) -> None:
-        page = classify(data, model=model, content_type=args.content_type)
-        chosen = page.blocks_with(labels)
+    def show(index: int, result: batch.Result) -> None:
+        value = result.value
         if args.format == "json":
-            collected.append({"file": _display_name(name),
-                              **json.loads(render(chosen, "json", page=page))})
+            document = json.loads(value["output"])
+            collected.append({**_json_head(result), **document})
             return
-        output = render(chosen, args.format, page=page)
+        output = value["output"]
         if several:
-            header = (f"<!-- {_display_name(name)} -->" if args.format == "html"
-                      else _header(index, name))
-            output = header + ("\n" + output if chosen else "")
+            header = (f"<!-- {result.name} -->" if args.format == "html"
+                      else _header(index, result.name))
+            output = header + ("\n" + output if value["n_blocks"] else "")
         if output:
             print(output)
-        if not chosen:
-            log.info("%s: no blocks labelled %s", _display_name(name), " or ".join(labels))
+        if not value["n_blocks"]:
+            log.info("%s: no blocks labelled %s", result.name, " or ".join(labels))
 
-    ok = _for_each_file(args.files, work)
+    status = _run_pages(args, job, model, show)
     _dump_json(collected, several)
-    return 0 if ok else 1
+    return status
 
 
 # -- train / evaluate ---------------------------------------------------------
@@ -289,7 +330,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def _need_training_extra() -> None:
     try:
-        import sklearn  # noqa: F401
+        import sklearn  # noqa: F401  (only whether it is there)
     except ImportError as error:
         raise BoilerkitError("training needs scikit-learn: pip install 'boilerkit[train]'") \
             from error
@@ -429,7 +470,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     from .show import show
 
     model = _load(args.model)
-    view = show(_read_input(args.file), model=model, url=args.url,
+    document = (read_stdin(max_bytes=None) if args.file == STDIN
+                else read_file(args.file, max_bytes=None))
+    if document.data is None:
+        raise BoilerkitError(f"{document.name}: {document.error}")
+    view = show(document.data, model=model, url=args.url,
                 allow_remote=args.allow_remote, content_type=args.content_type)
     if args.output in (None, STDIN):
         sys.stdout.write(view)
@@ -498,6 +543,32 @@ def _add_label_map_option(parser: argparse.ArgumentParser) -> None:
                              "e.g. navigation@rule=boilerplate (repeatable or comma-separated)")
 
 
+_INPUT_HELP = ("HTML file (also .gz), directory (searched for *.html, *.htm and their .gz), "
+               "WARC file (.warc, .warc.gz: its HTML responses), or - for stdin")
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (one per core) or more: {text}")
+    return value
+
+
+def _add_batch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write one record per page to FILE: .jsonl, .jsonl.gz, or .parquet "
+                             "(needs boilerkit[parquet])")
+    parser.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
+                        help="classify in N processes (default 1; 0: one per core); "
+                             "output keeps the input order")
+    parser.add_argument("--summary", metavar="FILE",
+                        help="write the counts of the run (pages, failures, skipped WARC "
+                             "records by reason, pages/s) to FILE as JSON")
+
+
 def _wrap(text: str) -> str:
     # Raw formatting keeps the examples' line breaks, so wrap prose here.
     return textwrap.fill(text, width=79)
@@ -517,44 +588,47 @@ def build_parser() -> argparse.ArgumentParser:
 
     classify_parser = commands.add_parser(
         "classify", help="label every block of HTML pages",
-        description=_wrap("Label every block of each FILE. The text format prints one line "
+        description=_wrap("Label every block of each page of the INPUTs. The text format prints one line "
                           "per block: label, probability, tag and text, separated by tabs "
                           "(on a terminal: aligned columns, text cut to fit the width)."),
         epilog="examples:\n  boilerkit classify page.html\n"
-               "  curl -s https://example.org/ | boilerkit classify --format json -",
+               "  curl -s https://example.org/ | boilerkit classify --format json -\n"
+               "  boilerkit classify -j 2 -o blocks.parquet crawl.warc.gz",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    classify_parser.add_argument("files", nargs="+", metavar="FILE",
-                                 help="HTML file, or - for stdin")
+    classify_parser.add_argument("files", nargs="+", metavar="INPUT", help=_INPUT_HELP)
     _add_model_option(classify_parser)
     classify_parser.add_argument("-f", "--format", choices=("text", "json", "jsonl"),
-                                 default="text",
-                                 help="text (default); json: one object per file (a list for "
-                                      "several files); jsonl: one object per file per line")
+                                 help="text (default); json: one object per page (a list for "
+                                      "several pages); jsonl: one object per page per line")
     classify_parser.add_argument("--content-type", metavar="CT",
                                  help="HTTP Content-Type of the input, for its charset")
     classify_parser.add_argument("-w", "--width", type=int, metavar="COLUMNS",
                                  help="cut text lines to this width; 0: never (default: the "
                                       f"terminal width, or {DEFAULT_PIPE_WIDTH} when piped)")
+    _add_batch_options(classify_parser)
     _add_logging_options(classify_parser)
     classify_parser.set_defaults(handler=cmd_classify)
 
     extract_parser = commands.add_parser(
         "extract", help="print the article (or other labels) of HTML pages",
-        description=_wrap("Print the blocks of each FILE that have the wanted label(s), in "
-                          "document order."),
+        description=_wrap("Print the blocks of each page of the INPUTs that have the wanted "
+                          "label(s), in document order."),
         epilog="examples:\n  boilerkit extract page.html\n"
-               "  boilerkit extract --label article,comment -f markdown page.html",
+               "  boilerkit extract --label article,comment -f markdown page.html\n"
+               "  boilerkit extract -j 2 -f jsonl crawl.warc.gz > articles.jsonl\n"
+               "  boilerkit extract -j 2 -o articles.parquet pages/ crawl.warc.gz",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    extract_parser.add_argument("files", nargs="+", metavar="FILE",
-                                help="HTML file, or - for stdin")
+    extract_parser.add_argument("files", nargs="+", metavar="INPUT", help=_INPUT_HELP)
     _add_model_option(extract_parser)
-    extract_parser.add_argument("-f", "--format", choices=FORMATS, default="text",
-                                help="output format (default: text)")
+    extract_parser.add_argument("-f", "--format", choices=(*FORMATS, "jsonl"),
+                                help="output format (default: text); jsonl: one JSON object "
+                                     "per page with its file, WARC record id, url and text")
     extract_parser.add_argument("-l", "--label", action="append", metavar="LABEL",
                                 help="label to extract (default: article); repeatable or "
                                      "comma-separated")
     extract_parser.add_argument("--content-type", metavar="CT",
                                 help="HTTP Content-Type of the input, for its charset")
+    _add_batch_options(extract_parser)
     _add_logging_options(extract_parser)
     extract_parser.set_defaults(handler=cmd_extract)
 

@@ -1,0 +1,513 @@
+"""Many pages at once: the machinery behind ``boilerkit extract`` and ``classify`` on many inputs.
+
+:func:`run` takes the documents of :func:`boilerkit.inputs.iter_inputs` and
+gives one :class:`Result` per document, **in input order**. With ``jobs > 1``
+the pages are classified in worker processes (``forkserver`` start method,
+so no worker inherits OpenMP or lock state from the parent), each of which
+loads the model once; at most ``window`` pages are in flight, so memory stays
+bounded on archives of any size. A page that fails, even one that kills its
+worker process, becomes a :class:`Result` with ``error``: the run goes on.
+
+:func:`open_sink` writes results as JSON lines (stdout, ``.jsonl`` or
+``.jsonl.gz``) or Parquet (``.parquet``, with the ``parquet`` extra).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import io
+import json
+import logging
+import multiprocessing
+import signal
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._extras import require
+from .api import classify
+from .errors import BoilerkitError
+from .inputs import DEFAULT_MAX_BYTES, Document, Skipped
+from .page import render
+from .persistence import default_model, load_model
+from .progress import Progress
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("extract", "classify")
+OUTPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
+_PARQUET_ROWS = 1000  # rows per Parquet row group: bounded memory, reasonable file layout
+
+
+# -- the work done on one page ----------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def cached_model(path: str | None = None):
+    """The model at ``path`` (the pre-trained one for ``None``), loaded once per process."""
+    return load_model(path) if path else default_model()
+
+
+@dataclass(frozen=True)
+class Job:
+    """What to do with each page. Picklable: worker processes get a copy.
+
+    ``command`` is ``"extract"`` (the blocks labelled ``labels``, rendered in
+    ``format``) or ``"classify"`` (every block). ``model_path`` ``None`` means
+    the pre-trained model.
+    """
+
+    command: str = "extract"
+    labels: tuple[str, ...] = ("article",)
+    format: str = "text"
+    model_path: str | None = None
+    max_bytes: int | None = DEFAULT_MAX_BYTES
+
+    def __post_init__(self) -> None:
+        if self.command not in COMMANDS:
+            raise ValueError(f"unknown command {self.command!r}; choose one of {COMMANDS}")
+
+    def load_model(self):
+        return cached_model(self.model_path)
+
+    def __call__(self, data: bytes, url: str | None, content_type: str | None, model) -> dict:
+        """Classify one page; return its title, timing and the rendered or full result."""
+        start = time.perf_counter()
+        page = classify(data, url, model=model, content_type=content_type,
+                        max_bytes=self.max_bytes)
+        if self.command == "classify":
+            value = {"title": page.title, "blocks": page.to_dict()["blocks"]}
+        else:
+            chosen = page.blocks_with(self.labels)
+            value = {"title": page.title, "n_blocks": len(chosen),
+                     "output": render(chosen, self.format, page=page)}
+        value["seconds"] = time.perf_counter() - start
+        return value
+
+
+def _error_value(error: BaseException) -> dict:
+    if isinstance(error, BoilerkitError):
+        return {"error": str(error), "error_type": type(error).__name__}
+    # Not an input problem but a bug or a library failure: still only this page fails.
+    return {"error": f"internal error: {type(error).__name__}: {error}",
+            "error_type": type(error).__name__}
+
+
+def _call(job: Job, payload: tuple, model) -> dict:
+    try:
+        return job(*payload, model)
+    except Exception as error:  # noqa: BLE001 - one bad page must never stop the run
+        return _error_value(error)
+
+
+# -- worker processes ---------------------------------------------------------------
+
+# Per-worker cache: the job and its model, set once by the pool's initializer.
+_worker: dict = {}
+
+
+def _init_worker(job: Job) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _worker["job"] = job
+    _worker["model"] = job.load_model()
+
+
+def _work(payload: tuple) -> dict:
+    return _call(_worker["job"], payload, _worker["model"])
+
+
+def _start_method() -> str:
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _context():
+    context = multiprocessing.get_context(_start_method())
+    if context.get_start_method() == "forkserver":
+        # The fork server imports boilerkit once and workers fork from it: one import
+        # instead of one per worker. It imports only, so no OpenMP state is forked.
+        # (No effect if the fork server of this process is already running.)
+        context.set_forkserver_preload(["boilerkit.batch"])
+    return context
+
+
+class _Pool:
+    """A process pool that is replaced when a worker dies (which breaks the whole pool)."""
+
+    def __init__(self, jobs: int, job: Job, work: Callable, initializer: Callable | None) -> None:
+        self.jobs, self.job, self.work, self.initializer = jobs, job, work, initializer
+        self.generation = 0  # bumped at each restart: tells stale futures from current ones
+        self._executor: ProcessPoolExecutor | None = None
+
+    def submit(self, payload: tuple) -> Future:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                self.jobs, mp_context=_context(),
+                initializer=self.initializer, initargs=(self.job,) if self.initializer else ())
+        return self._executor.submit(self.work, payload)
+
+    def restart(self) -> None:
+        self.close(wait=False)
+        self.generation += 1
+
+    def close(self, wait: bool = True) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait, cancel_futures=True)
+            self._executor = None
+
+
+# -- results ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Result:
+    """What became of one input document: a value, an error, or a skip."""
+
+    document: Document | Skipped
+    value: dict | None = None
+    error: str | None = None
+    error_type: str | None = None
+
+    @property
+    def skipped(self) -> bool:
+        return isinstance(self.document, Skipped)
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped and self.error is None
+
+    @property
+    def name(self) -> str:
+        document = self.document
+        if isinstance(document, Skipped):
+            return f"{document.source} {document.url or document.record_id}"
+        return document.name
+
+
+def _result(document: Document | Skipped, value: dict | None = None) -> Result:
+    if isinstance(document, Skipped):
+        return Result(document)
+    if document.error is not None:
+        return Result(document, error=document.error, error_type=document.error_type)
+    if value is not None and "error" in value:
+        return Result(document, error=value["error"], error_type=value["error_type"])
+    return Result(document, value)
+
+
+def _payload(document: Document) -> tuple:
+    return (document.data, document.url, document.content_type)
+
+
+def _needs_work(item: Document | Skipped) -> bool:
+    return isinstance(item, Document) and item.error is None
+
+
+@dataclass(slots=True)
+class _Entry:
+    document: Document | Skipped
+    future: Future | None = None
+    generation: int = 0
+
+
+def run(job: Job, documents: Iterable[Document | Skipped], *, jobs: int = 1, model=None,
+        window: int | None = None, work: Callable[[tuple], dict] = _work,
+        initializer: Callable[[Job], None] | None = _init_worker) -> Iterator[Result]:
+    """One :class:`Result` per document, in order; pages run in ``jobs`` processes.
+
+    ``model`` is used in-process when ``jobs == 1`` (default: the job's model).
+    ``window`` bounds the pages in flight (default ``2 * jobs + 2``). ``work``
+    and ``initializer`` replace the worker functions (for other extractors,
+    e.g. in the benchmarks); ``work`` gets ``(data, url, content_type)``.
+    """
+    if jobs <= 1:
+        if work is _work:
+            model = model if model is not None else job.load_model()
+            for document in documents:
+                yield _result(document, _call(job, _payload(document), model)
+                              if _needs_work(document) else None)
+        else:
+            if initializer is not None:
+                initializer(job)
+            for document in documents:
+                yield _result(document, work(_payload(document)) if _needs_work(document) else None)
+        return
+
+    pool = _Pool(jobs, job, work, initializer)
+    # Pages of a pool that broke are retried one at a time in this single-worker pool, so
+    # that a page that kills its worker is found out without blaming the others.
+    quarantine = _Pool(1, job, work, initializer)
+    window = window or 2 * jobs + 2
+    pending: deque[_Entry] = deque()
+    in_flight = 0
+    try:
+        for document in documents:
+            entry = _Entry(document)
+            if _needs_work(document):
+                entry.future, entry.generation = pool.submit(_payload(document)), pool.generation
+                in_flight += 1
+            pending.append(entry)
+            # Hand out what is ready at the head; block on it only when the window is full.
+            while pending and (pending[0].future is None or pending[0].future.done()
+                               or in_flight >= window):
+                entry = pending.popleft()
+                if entry.future is not None:
+                    in_flight -= 1
+                yield _finish(entry, pool, quarantine)
+        while pending:
+            yield _finish(pending.popleft(), pool, quarantine)
+    finally:
+        pool.close()
+        quarantine.close()
+
+
+def _finish(entry: _Entry, pool: _Pool, quarantine: _Pool) -> Result:
+    if entry.future is None:
+        return _result(entry.document)
+    try:
+        return _result(entry.document, entry.future.result())
+    except BrokenProcessPool:
+        pass
+    except Exception as error:  # noqa: BLE001 - e.g. a result that cannot be unpickled
+        return _result(entry.document, _error_value(error))
+    # A worker died, and every page in flight in its pool failed with it.
+    if entry.generation == pool.generation:
+        pool.restart()
+    try:
+        return _result(entry.document, quarantine.submit(_payload(entry.document)).result())
+    except BrokenProcessPool:
+        quarantine.restart()
+        return _result(entry.document, {
+            "error": "the worker process died on this page (a crash, or out of memory)",
+            "error_type": "WorkerDied"})
+
+
+# -- output records -----------------------------------------------------------------
+
+
+def record(result: Result, job: Job) -> dict:
+    """The JSON-lines / Parquet record of a page: file, record id, URL, and its text or blocks."""
+    document = result.document
+    out = {"file": document.source, "record_id": document.record_id, "url": document.url,
+           "title": result.value["title"] if result.value else None}
+    if job.command == "extract":
+        out["labels"] = list(job.labels)
+        out["text"] = result.value["output"] if result.value else None
+    else:
+        out["blocks"] = result.value["blocks"] if result.value else None
+    if result.error is not None:
+        out["error"] = result.error
+        out["error_type"] = result.error_type
+    return out
+
+
+class JsonlSink:
+    """JSON lines to a stream, a ``.jsonl`` file or a ``.jsonl.gz`` file."""
+
+    def __init__(self, path: str | Path | None = None, job: Job | None = None) -> None:
+        self.job = job or Job()
+        self._owned = path is not None
+        if path is None:
+            self.stream = sys.stdout
+        elif str(path).endswith(".gz"):
+            self.stream = io.TextIOWrapper(gzip.open(path, "wb"), encoding="utf-8")
+        else:
+            self.stream = open(path, "w", encoding="utf-8")  # noqa: SIM115
+
+    def write(self, result: Result) -> None:
+        self.stream.write(json.dumps(record(result, self.job), ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        if self._owned:
+            self.stream.close()
+        else:
+            self.stream.flush()
+
+    def __enter__(self) -> JsonlSink:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def parquet_schema(command: str):
+    """The Arrow schema of the Parquet output of ``command``."""
+    pa = require("pyarrow", "parquet", "writing Parquet")
+    fields = [("file", pa.string()), ("record_id", pa.string()), ("url", pa.string()),
+              ("title", pa.string())]
+    if command == "extract":
+        fields += [("labels", pa.list_(pa.string())), ("text", pa.string())]
+    else:
+        block = pa.struct([("position", pa.int32()), ("label", pa.string()),
+                           ("probability", pa.float64()),
+                           ("probabilities", pa.map_(pa.string(), pa.float64())),
+                           ("tag", pa.string()), ("xpath", pa.string()), ("text", pa.string())])
+        fields.append(("blocks", pa.list_(block)))
+    fields += [("error", pa.string()), ("error_type", pa.string())]
+    return pa.schema(fields)
+
+
+class ParquetSink:
+    """Parquet, written one row group at a time (the ``parquet`` extra: pyarrow)."""
+
+    def __init__(self, path: str | Path, job: Job) -> None:
+        require("pyarrow.parquet", "parquet", "writing Parquet")
+        import pyarrow.parquet as pq
+
+        self.job = job
+        self.schema = parquet_schema(job.command)
+        self._writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
+        self._rows: list[dict] = []
+
+    def write(self, result: Result) -> None:
+        row = record(result, self.job)
+        if row.get("blocks"):
+            row["blocks"] = [{**block, "probabilities": list(block["probabilities"].items())}
+                             for block in row["blocks"]]
+        self._rows.append(row)
+        if len(self._rows) >= _PARQUET_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self._rows:
+            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
+            self._rows = []
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+
+    def __enter__(self) -> ParquetSink:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def check_output(path: str | None) -> None:
+    """Raise ``ValueError`` for an output name that is no known format; check the extra."""
+    if path is None:
+        return
+    if not str(path).lower().endswith(OUTPUT_SUFFIXES):
+        raise ValueError(f"--output must end in {', '.join(OUTPUT_SUFFIXES)}: {path}")
+    if str(path).lower().endswith(".parquet"):
+        require("pyarrow.parquet", "parquet", "writing Parquet")
+
+
+def open_sink(path: str | Path | None, job: Job) -> JsonlSink | ParquetSink:
+    """A sink for ``path`` by its suffix (``None``: JSON lines on stdout)."""
+    check_output(str(path) if path is not None else None)
+    if path is not None and str(path).lower().endswith(".parquet"):
+        return ParquetSink(path, job)
+    return JsonlSink(path, job)
+
+
+# -- summary --------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    """Counts of a run: pages done, pages failed, records skipped by reason."""
+
+    pages: int = 0
+    failed: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    first_page_seconds: float | None = None  # start-up: until the first page was done
+
+    def add(self, result: Result) -> None:
+        if result.skipped:
+            self.skipped[result.document.reason] += 1
+        elif result.error is not None:
+            self.failed += 1
+        else:
+            self.pages += 1
+
+    def to_dict(self) -> dict:
+        return {"pages": self.pages, "failed": self.failed,
+                "skipped": sum(self.skipped.values()),
+                "skipped_by_reason": dict(self.skipped.most_common()),
+                "seconds": round(self.seconds, 3),
+                "first_page_seconds": round(self.first_page_seconds, 3)
+                if self.first_page_seconds is not None else None,
+                "pages_per_second": round((self.pages + self.failed) / self.seconds, 2)
+                if self.seconds > 0 else None,
+                "pages_per_second_after_first": self._steady_rate()}
+
+    def _steady_rate(self) -> float | None:
+        """pages/s once the first page is out: the rate without worker start-up."""
+        done = self.pages + self.failed
+        if self.first_page_seconds is None or done < 2:
+            return None
+        span = self.seconds - self.first_page_seconds
+        return round((done - 1) / span, 2) if span > 0 else None
+
+    def lines(self) -> list[str]:
+        rate = (self.pages + self.failed) / self.seconds if self.seconds > 0 else 0.0
+        lines = [(f"{self.pages:,} pages done, {self.failed:,} failed, "
+                  f"{sum(self.skipped.values()):,} records skipped in {self.seconds:.1f} s "
+                  f"({rate:.1f} pages/s)")]
+        if self.skipped:
+            lines.append("skipped: " + ", ".join(f"{count:,} {reason}"
+                                                 for reason, count in self.skipped.most_common()))
+        return lines
+
+
+def process(names: Sequence[str], job: Job, on_result: Callable[[Result], None], *,
+            jobs: int = 1, model=None, content_type: str | None = None,
+            show_progress: bool = False) -> Summary:
+    """Run ``job`` over the pages of ``names`` (files, directories, WARC files, ``-``).
+
+    Calls ``on_result`` for each page, in input order, failed ones included
+    (their ``error`` is set, and logged); skipped WARC records are only
+    counted. ``show_progress`` shows a bar with pages/s on a terminal (a log
+    line every few seconds elsewhere). Returns the run's :class:`Summary`.
+    """
+    from .inputs import is_warc, iter_inputs, require_warc
+
+    if any(is_warc(name) for name in names):
+        require_warc()  # before any work: a missing extra is not a per-page error
+    documents = iter_inputs(names, max_bytes=job.max_bytes, content_type=content_type)
+    summary = Summary()
+    start = time.monotonic()
+    desc = "extracting" if job.command == "extract" else "classifying"
+    # Only on a terminal: in a log, the summary at the end says the same once.
+    draw = show_progress and _isatty(sys.stderr)
+    with Progress(None, desc, unit="pages", disable=not draw, force=draw) as bar:
+        for result in run(job, documents, jobs=jobs, model=model):
+            summary.add(result)
+            if result.skipped:
+                log.debug("%s: skipped: %s", result.name, result.document.reason)
+                continue
+            if summary.first_page_seconds is None:
+                summary.first_page_seconds = time.monotonic() - start
+            if result.error is not None:
+                log.error("%s: %s", result.name, result.error)
+            on_result(result)
+            bar.update()
+    summary.seconds = time.monotonic() - start
+    return summary
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def jobs_count(jobs: int) -> int:
+    """``0`` means one job per core."""
+    return jobs if jobs > 0 else (multiprocessing.cpu_count() or 1)
+
+
+def log_summary(summary: Summary) -> None:
+    for line in summary.lines():
+        log.info("%s", line)
