@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import lxml.etree
-import numpy as np
 
 from .blocks import build_blocks
 from .page import FORMATS, LabelledBlock, Page, render
@@ -42,7 +41,7 @@ def classify(html: HtmlInput, url: str | None = None, *, model=None,
     model = model_from(model)
     probabilities = model.predict_page(blocks)
     classes = list(model.labels)
-    best = np.argmax(probabilities, axis=1)
+    best = model.choose_labels(blocks, probabilities)
     page.blocks = [
         LabelledBlock(block, classes[best[i]], dict(zip(classes, map(float, probabilities[i]))))
         for i, block in enumerate(blocks)

@@ -438,7 +438,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     model = _load(args.model)
     show_progress = not _quiet(args)
-    pages = read_labelled(args.data, progress=show_progress)
+    pages = read_labelled(args.data, progress=show_progress, keep_elements=bool(args.report))
     selected = _select(pages, args.split, args.source)
     if not selected:
         filters = [f"split {args.split!r}" if args.split else "",

@@ -141,34 +141,26 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     def _is_rows(X) -> bool:
         return len(X) > 0 and isinstance(X[0], BlockRow)
 
-    @staticmethod
-    def _pages_of_rows(X: Sequence[BlockRow]) -> tuple[list[Sequence[Block]], list[np.ndarray]]:
-        """The distinct pages of ``X`` and, per page, the positions of its rows (in X order)."""
-        pages: dict[int, Sequence[Block]] = {}
-        positions: dict[int, list[int]] = {}
-        for row in X:
-            key = id(row.page)
-            pages.setdefault(key, row.page)
-            positions.setdefault(key, []).append(row.position)
-        return list(pages.values()), [np.asarray(p, dtype=np.int64) for p in positions.values()]
-
     def _as_pages(self, X, y=None, sample_weight=None, groups=None):
-        """``(pages, labels per page, weights per page, group per page)`` from either shape."""
+        """``(pages, labels per page, weights per page, group per page)`` from either shape.
+
+        Rows of the same block add their weights (a block listed twice counts twice).
+        """
         if self._is_rows(X):
-            pages, positions = self._pages_of_rows(X)
-            row_of = {(id(row.page), row.position): i for i, row in enumerate(X)}
-            labels, weights, page_groups = [], [], []
-            for page, where in zip(pages, positions):
+            if y is None:
+                y = [None] * len(X)
+            pages, labels, weights, page_groups = [], [], [], []
+            for page, rows, positions in self._rows_by_page(X):
                 page_labels: list = [None] * len(page)
+                for row, position in zip(rows, positions):
+                    page_labels[position] = y[row]
                 page_weights = np.zeros(len(page))
-                for position in where:
-                    i = row_of[(id(page), int(position))]
-                    page_labels[position] = y[i] if y is not None else None
-                    page_weights[position] = 1.0 if sample_weight is None else sample_weight[i]
+                np.add.at(page_weights, positions, 1.0 if sample_weight is None
+                          else np.asarray(sample_weight, dtype=np.float64)[rows])
+                pages.append(page)
                 labels.append(page_labels)
                 weights.append(page_weights)
-                first = row_of[(id(page), int(where[0]))]
-                page_groups.append(groups[first] if groups is not None else id(page))
+                page_groups.append(groups[rows[0]] if groups is not None else id(page))
             return pages, labels, weights, page_groups
         pages = list(X)
         if y is not None and len(pages) != len(y):
@@ -303,23 +295,33 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         model = self.to_model()
         if not self._is_rows(X):
             return model.predict_proba(list(X))
-        pages, positions = self._pages_of_rows(X)
         out = np.zeros((len(X), len(model.labels)))
-        row_of = {(id(row.page), row.position): i for i, row in enumerate(X)}
-        for page, where in zip(pages, positions):
-            probabilities = model.predict_page(page)
-            rows = [row_of[(id(page), int(p))] for p in where]
-            out[rows] = probabilities[where]
+        for page, rows, positions in self._rows_by_page(X):
+            out[rows] = model.predict_page(page)[positions]
         return out
 
+    @staticmethod
+    def _rows_by_page(X: Sequence[BlockRow]):
+        """``(page, row indices in X, block positions)`` for every distinct page of X."""
+        pages: dict[int, tuple[Sequence[Block], list[int], list[int]]] = {}
+        for i, row in enumerate(X):
+            entry = pages.setdefault(id(row.page), (row.page, [], []))
+            entry[1].append(i)
+            entry[2].append(row.position)
+        return [(page, np.asarray(rows), np.asarray(positions))
+                for page, rows, positions in pages.values()]
+
     def predict(self, X):
-        """The most probable label: per page an array, or one per row of X."""
-        probabilities = self.predict_proba(X)
-        if isinstance(probabilities, list):
-            return [self.classes_[np.argmax(p, axis=1)] if len(p) else np.asarray([], dtype=object)
-                    for p in probabilities]
-        return self.classes_[np.argmax(probabilities, axis=1)] if len(probabilities) else \
-            np.asarray([], dtype=object)
+        """The label of every block (:meth:`boilerkit.model.Model.choose_labels`): per page an
+        array, or one per row of X."""
+        model = self.to_model()
+        if not self._is_rows(X):
+            return model.predict(list(X))
+        out = np.empty(len(X), dtype=object)
+        for page, rows, positions in self._rows_by_page(X):
+            labels = model.classes_[model.choose_labels(page, model.predict_page(page))]
+            out[rows] = labels[positions]
+        return out
 
     def score(self, X, y, sample_weight=None) -> float:
         """Share of judged blocks labelled right, as :mod:`boilerkit.evaluation` judges them.

@@ -213,7 +213,7 @@ def page_from_html(data: bytes | str, page_id: str, *, site: str | None = None,
         labels.append(label)
         provenance.append(f"data-label@{tree.getpath(labelled_by)}" if label else None)
         if not keep_elements:
-            block.element = None
+            block.release_element()
     return LabelledPage(
         page_id=page_id,
         source=_meta(root, "boilerkit:source") or DEFAULT_SOURCE,

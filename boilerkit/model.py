@@ -25,6 +25,7 @@ import numpy as np
 from .blocks import Block
 from .context import ContextSpec, context_features
 from .features import CHUNK_ROWS, FeatureConfig, PageFeatures
+from .labels import PRIMARY_LABEL
 from .predictor import TreeEnsemble
 
 Pages = Sequence[Sequence[Block]]
@@ -139,7 +140,49 @@ class Model:
         """Per page, an ``(n_blocks, n_labels)`` array; columns follow :attr:`labels`."""
         return [self.predict_page(page) for page in pages]
 
+    def choose_labels(self, blocks: Sequence[Block], probabilities: np.ndarray) -> np.ndarray:
+        """The label index of every block: the most probable label, except that a page with
+        substantive text always keeps an article (see :func:`keep_an_article`)."""
+        best = np.argmax(probabilities, axis=1)
+        if PRIMARY_LABEL in self.labels and len(best):
+            keep_an_article(blocks, probabilities, best, self.labels.index(PRIMARY_LABEL))
+        return best
+
     def predict(self, pages: Pages) -> list[np.ndarray]:
-        """Per page, an array with the most probable label of each block."""
-        return [self.classes_[np.argmax(p, axis=1)] if len(p) else np.asarray([], dtype=object)
-                for p in self.predict_proba(pages)]
+        """Per page, an array with the label of each block (see :meth:`choose_labels`)."""
+        return [self.classes_[self.choose_labels(page, p)] if len(p)
+                else np.asarray([], dtype=object)
+                for page, p in zip(pages, self.predict_proba(pages))]
+
+
+#: A page whose blocks hold at least this many characters of text outside links has
+#: substantive text, and so an article.
+SUBSTANTIVE_CHARS = 250
+# Blocks whose article probability is at least this share of the page's highest become
+# the article when no block is labelled article.
+_ARTICLE_SHARE = 0.5
+
+
+def keep_an_article(blocks: Sequence[Block], probabilities: np.ndarray, best: np.ndarray,
+                    primary: int) -> None:
+    """Give a page with substantive text an article, changing ``best`` in place.
+
+    When no block's most probable label is the primary label (article) although
+    the page holds at least :data:`SUBSTANTIVE_CHARS` characters of text outside
+    links, the blocks most likely to be article (at least half the page's
+    highest article probability, and not mostly links) become article: an
+    empty article is never the honest answer for such a page.
+    """
+    if (best == primary).any():
+        return
+    chars = np.fromiter((len(b.text) for b in blocks), dtype=np.float64, count=len(blocks))
+    links = np.fromiter((b.link_text_length for b in blocks), dtype=np.float64,
+                        count=len(blocks))
+    plain = chars - np.minimum(links, chars)
+    if plain.sum() < SUBSTANTIVE_CHARS:
+        return
+    article = probabilities[:, primary]
+    chosen = (article >= _ARTICLE_SHARE * article.max()) & (links <= 0.5 * chars)
+    if not chosen.any():
+        chosen = article == article.max()
+    best[chosen] = primary

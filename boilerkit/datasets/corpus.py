@@ -278,11 +278,13 @@ def _pages_for(records: list[dict]) -> Iterator[tuple[dict, SourcePage]]:
                 yield record, page
 
 
-def read_records(records: Iterable[dict]):
+def read_records(records: Iterable[dict], keep_elements: bool = False):
     """Turn annotation records into :class:`~boilerkit.labelled.LabelledPage` objects.
 
     The page's HTML is loaded from the shared data and checked against the
     recorded sha256 and block XPaths, so a drifted block definition is caught.
+    The blocks' lxml elements are dropped unless ``keep_elements`` is true, so
+    that a large training set does not keep every parsed tree in memory.
     """
     for record, page in _pages_for(list(records)):
         if page.sha256 != record["sha256"]:
@@ -291,6 +293,8 @@ def read_records(records: Iterable[dict]):
         if [b.xpath for b in blocks] != [xpath for xpath, _, _ in record["blocks"]]:
             raise CorpusError(f"{page.page_id}: blocks differ from the annotation; rebuild the "
                               "corpus with `python -m boilerkit.datasets build`")
+        if not keep_elements:
+            blocks.release_elements()
         yield LabelledPage(
             page_id=record["page_id"], source=record["source"], site=record["site"],
             split=record["split"], blocks=blocks,
@@ -299,7 +303,7 @@ def read_records(records: Iterable[dict]):
         )
 
 
-def read_annotations(path: str | Path, split: str | None = None):
+def read_annotations(path: str | Path, split: str | None = None, keep_elements: bool = False):
     """LabelledPages of one annotation file (``*.jsonl`` or ``*.jsonl.gz``)."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
@@ -307,12 +311,14 @@ def read_annotations(path: str | Path, split: str | None = None):
         records = [json.loads(line) for line in handle if line.strip()]
     if split is not None:
         records = [r for r in records if r["split"] == split]
-    yield from read_records(records)
+    yield from read_records(records, keep_elements)
 
 
 def read_labelled(paths, **options) -> list[LabelledPage]:
     """:func:`boilerkit.labelled.read_labelled` that also reads corpus annotation files."""
-    return labelled.read_labelled(paths, corpus_reader=read_annotations, **options)
+    keep = options.get("keep_elements", False)
+    return labelled.read_labelled(
+        paths, corpus_reader=lambda path: read_annotations(path, keep_elements=keep), **options)
 
 
 def load_corpus(split: str | None = None, sources: Iterable[str] | None = None):
