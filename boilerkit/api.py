@@ -2,20 +2,60 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
 import lxml.etree
 import numpy as np
 
 from .blocks import build_blocks
-from .page import FORMATS, LabelledBlock, Page, render
+from .errors import LabelError, ModelError
+from .page import LabelledBlock, Page, check_format, check_probability, render
 from .parse import DEFAULT_MAX_BYTES, parse_html
-from .persistence import default_model
+from .persistence import default_model, load_model
 
-HtmlInput = str | bytes | lxml.etree._Element | lxml.etree._ElementTree
+if TYPE_CHECKING:
+    from .model import BlockClassifier
+
+#: What :func:`classify` and :func:`extract` read: markup as ``str``, undecoded
+#: ``bytes`` (also ``bytearray``/``memoryview``), or a parsed lxml tree.
+HtmlInput: TypeAlias = Union[str, bytes, bytearray, memoryview,
+                             lxml.etree._Element, lxml.etree._ElementTree]
+#: A model, or the path of a saved one (``None``: the shipped model).
+ModelInput: TypeAlias = Union["BlockClassifier", str, "os.PathLike[str]", None]
+
+# Models loaded from a path, by absolute path: loading one takes a while.
+_MODEL_CACHE_SIZE = 8
 
 
-def _title(root) -> str | None:
+@functools.lru_cache(maxsize=_MODEL_CACHE_SIZE)
+def _load_model_at(path: str) -> Any:
+    return load_model(path)
+
+
+def resolve_model(model: ModelInput = None) -> Any:
+    """The model to use: the shipped one for ``None``, loaded for a path, else ``model`` itself.
+
+    A path is loaded with :func:`boilerkit.load_model` once and then reused.
+    Raises :class:`~boilerkit.errors.ModelError` (or a subclass) for a path
+    without a usable model or an object that is no model.
+    """
+    if model is None:
+        return default_model()
+    if isinstance(model, (str, os.PathLike)):
+        path = os.fspath(model)
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        return _load_model_at(os.path.abspath(path))
+    if not hasattr(model, "classes_"):
+        raise ModelError(f"model must be a fitted BlockClassifier or the path of a saved model, "
+                         f"not {type(model).__name__}")
+    return model
+
+
+def _title(root: lxml.etree._Element | None) -> str | None:
     if root is None:
         return None
     found = root.find("head/title")
@@ -24,22 +64,25 @@ def _title(root) -> str | None:
     return " ".join(found.text.split()) or None
 
 
-def classify(html: HtmlInput, url: str | None = None, *, model=None,
-             content_type: str | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Page:
+def classify(html: HtmlInput, url: str | None = None, *, model: ModelInput = None,
+             content_type: str | None = None,
+             max_bytes: int | None = DEFAULT_MAX_BYTES) -> Page:
     """Label every block of ``html`` and return a :class:`~boilerkit.page.Page`.
 
     ``html`` is a ``str``, ``bytes`` (its encoding is detected, helped by an
     HTTP ``content_type`` header value) or a parsed lxml tree, which is left
-    unchanged. ``model`` defaults to the pre-trained model shipped with
-    boilerkit. Empty input gives an empty page; input that is not HTML raises
-    :class:`~boilerkit.errors.InputError`.
+    unchanged. ``model`` is a model, the path of a saved one, or ``None`` for
+    the pre-trained model shipped with boilerkit. Empty input gives an empty
+    page; input that is not HTML raises :class:`~boilerkit.errors.InputError`,
+    a page above ``max_bytes`` (``None``: no limit)
+    :class:`~boilerkit.errors.PageTooLargeError`.
     """
     root = parse_html(html, content_type=content_type, max_bytes=max_bytes)
     blocks = build_blocks(root)
-    page = Page(url=url, title=_title(root))
+    page = Page(url=url, title=_title(root), root=root)
     if not blocks:
         return page
-    model = model if model is not None else default_model()
+    model = resolve_model(model)
     probabilities = model.predict_proba([blocks])[0]
     classes = [str(label) for label in model.classes_]
     best = np.argmax(probabilities, axis=1)
@@ -51,15 +94,26 @@ def classify(html: HtmlInput, url: str | None = None, *, model=None,
 
 
 def extract(html: HtmlInput, url: str | None = None, *, format: str = "text",
-            label: str | Iterable[str] = "article", model=None,
-            content_type: str | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES) -> str:
+            label: str | Iterable[str] = "article", min_probability: float = 0.0,
+            model: ModelInput = None, content_type: str | None = None,
+            max_bytes: int | None = DEFAULT_MAX_BYTES) -> str:
     """Return the blocks labelled ``label`` (the article by default) as one document.
 
     ``format`` is ``"text"``, ``"markdown"``, ``"json"`` or ``"html"``.
     Ask for ``label="comment"`` to get the comments, ``label="teaser"`` for
-    teasers, or several labels at once, e.g. ``label=("article", "comment")``.
+    teasers, or several labels at once, e.g. ``label=("article", "comment")``;
+    a label the model does not have raises :class:`~boilerkit.errors.LabelError`.
+    ``min_probability`` keeps only blocks whose label has at least that
+    probability. Empty input gives ``""``.
     """
-    if format not in FORMATS:
-        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    check_format(format)
+    check_probability(min_probability)
+    model = resolve_model(model)
+    known = [str(name) for name in model.classes_]
+    wanted = [label] if isinstance(label, str) else list(label)
+    unknown = [name for name in wanted if name not in known]
+    if unknown or not wanted:
+        problem = f"no label {', '.join(map(repr, unknown))}" if unknown else "no label asked for"
+        raise LabelError(f"{problem}: the model's labels are {', '.join(known)}")
     page = classify(html, url, model=model, content_type=content_type, max_bytes=max_bytes)
-    return render(page.blocks_with(label), format, page=page)
+    return render(page.blocks_with(wanted, min_probability), format, page=page)
