@@ -217,16 +217,38 @@ def _code_fence(code: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _list_prefix(block: Block) -> str:
-    parent = block.element.getparent() if block.element is not None else None
-    if parent is not None and parent.tag == "ol":
-        try:
-            start = int(parent.get("start", "1"))
-        except ValueError:
-            start = 1
-        earlier = sum(1 for _ in block.element.itersiblings("li", preceding=True))
-        return f"{start + earlier}. "
-    return "- "
+# An ``ol start`` as browsers read integers ("3rd" -> 3); more than 9 digits is no number
+# a list can show (and would overflow Python's int-to-str limit), so it counts as absent.
+_OL_START = re.compile(r"\s*([+-]?[0-9]{1,9})(?![0-9])")
+
+
+class _Numbering:
+    """List item prefixes: ``"- "``, or ``"4. "`` in an ``ol``.
+
+    Each ``ol`` is counted once, on its first item, so a long list renders in
+    linear time.
+    """
+
+    def __init__(self) -> None:
+        self._numbers: dict[lxml.etree._Element, dict[lxml.etree._Element, int]] = {}
+
+    @staticmethod
+    def ordered_list(block: Block) -> lxml.etree._Element | None:
+        parent = block.element.getparent() if block.element is not None else None
+        return parent if parent is not None and parent.tag == "ol" else None
+
+    def prefix(self, block: Block) -> str:
+        ordered = self.ordered_list(block)
+        if ordered is None:
+            return "- "
+        numbers = self._numbers.get(ordered)
+        if numbers is None:
+            match = _OL_START.match(ordered.get("start") or "")
+            start = int(match.group(1)) if match else 1
+            numbers = self._numbers[ordered] = {
+                item: start + i for i, item in enumerate(ordered.iterchildren("li"))}
+        number = numbers.get(block.element) if block.element is not None else None
+        return "- " if number is None else f"{number}. "
 
 
 def _table_rows(run: Sequence[Block]) -> list[tuple[list[str], bool]]:
@@ -262,18 +284,16 @@ def _runs(blocks: Sequence[Block]):
 
 def _render_markdown(blocks: Sequence[Block]) -> str:
     parts: list[str] = []
-    previous_was_item = False
+    items: list[str] = []  # consecutive list items: one part
+    numbering = _Numbering()
     for kind, run in _runs(blocks):
-        is_item = kind == "block" and run[0].tag in _LIST_ITEM_TAGS
-        if is_item:
-            item = _list_prefix(run[0]) + _escape_lines(run[0].text).replace("\n", "\n    ")
-            if previous_was_item:
-                parts[-1] += "\n" + item
-            else:
-                parts.append(item)
-            previous_was_item = True
+        if kind == "block" and run[0].tag in _LIST_ITEM_TAGS:
+            items.append(numbering.prefix(run[0])
+                         + _escape_lines(run[0].text).replace("\n", "\n    "))
             continue
-        previous_was_item = False
+        if items:
+            parts.append("\n".join(items))
+            items = []
         if kind == "table":
             rows = _table_rows(run)
             width = max(len(cells) for cells, _ in rows)
@@ -296,28 +316,29 @@ def _render_markdown(blocks: Sequence[Block]) -> str:
             parts.append("> " + _escape_lines(block.text).replace("\n", "\n> "))
         else:
             parts.append(_escape_lines(block.text))
+    if items:
+        parts.append("\n".join(items))
     return "\n\n".join(parts)
 
 
 def _render_text(blocks: Sequence[Block]) -> str:
     parts: list[str] = []
-    previous_was_item = False
+    items: list[str] = []  # consecutive list items: one part
+    numbering = _Numbering()
     for kind, run in _runs(blocks):
+        block = run[0]
+        if kind == "block" and block.tag in _LIST_ITEM_TAGS:
+            items.append(numbering.prefix(block) + block.text)
+            continue
+        if items:
+            parts.append("\n".join(items))
+            items = []
         if kind == "table":
             parts.append("\n".join("\t".join(cells) for cells, _ in _table_rows(run)))
-            previous_was_item = False
-            continue
-        block = run[0]
-        if block.tag in _LIST_ITEM_TAGS:
-            item = _list_prefix(block) + block.text
-            if previous_was_item:
-                parts[-1] += "\n" + item
-            else:
-                parts.append(item)
-            previous_was_item = True
         else:
             parts.append(block.text)
-            previous_was_item = False
+    if items:
+        parts.append("\n".join(items))
     return "\n\n".join(parts)
 
 
@@ -330,7 +351,7 @@ def _render_html(blocks: Sequence[Block]) -> str:
         block = run[0]
         list_tag = None
         if kind == "block" and block.tag in _LIST_ITEM_TAGS:
-            list_tag = "ol" if _list_prefix(block)[0].isdigit() else "ul"
+            list_tag = "ol" if _Numbering.ordered_list(block) is not None else "ul"
         if open_list and open_list != list_tag:
             out.append(f"</{open_list}>")
             open_list = None
