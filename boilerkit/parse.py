@@ -42,7 +42,6 @@ _BOMS = (
 # Share of control characters above which decoded input is called binary.
 _MAX_CONTROL_CHAR_RATIO = 0.05
 
-_NON_ASCII = re.compile(rb"[\x80-\xff]")
 # Below this share of non-ASCII bytes a page that is not UTF-8 is West European text,
 # where statistical detectors guess badly (the WHATWG default is windows-1252).
 _MIN_NON_ASCII_FOR_DETECTION = 0.05
@@ -50,14 +49,14 @@ _MIN_NON_ASCII_FOR_DETECTION = 0.05
 # few bad bytes (a stray byte, a cut character), not a legacy encoding: in windows-1252
 # text a valid UTF-8 sequence is a rare accident.
 _MIN_VALID_UTF8_SHARE = 0.8
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
-_NON_ASCII_CHAR = re.compile("[^\x00-\x7f]")
+_HIGH_BYTES = bytes(range(0x80, 0x100))
 
 
 def _mostly_utf8(data: bytes) -> bool:
+    # Counted by lengths, not by listing matches: a 10 MB page stays a few copies of 10 MB.
     text = data.decode("utf-8", errors="surrogateescape")  # one lone surrogate per bad byte
-    bad = len(_ESCAPED_BYTE.findall(text))
-    good = len(_NON_ASCII_CHAR.findall(text)) - bad
+    bad = len(data) - len(text.encode("utf-8", errors="ignore"))
+    good = len(text) - len(text.encode("ascii", errors="ignore")) - bad
     return good > 0 and good >= _MIN_VALID_UTF8_SHARE * (good + bad)
 
 
@@ -70,7 +69,8 @@ def _detect(data: bytes) -> str:
     if _mostly_utf8(data):
         return "utf-8"
     sample = data[:200_000]
-    if len(_NON_ASCII.findall(sample)) < _MIN_NON_ASCII_FOR_DETECTION * len(sample):
+    non_ascii = len(sample) - len(sample.translate(None, _HIGH_BYTES))
+    if non_ascii < _MIN_NON_ASCII_FOR_DETECTION * len(sample):
         return "cp1252"
     from charset_normalizer import from_bytes  # imported late: detection is rare
 
@@ -208,7 +208,7 @@ def _parse_bytes(data: bytes) -> lxml.etree._Element | None:
         if "empty" in str(error).lower():
             return None  # e.g. only comments or a doctype
         raise InputError(f"lxml could not parse the page: {error}") from error
-    except ValueError as error:
+    except (ValueError, lxml.etree.LxmlError) as error:
         raise InputError(f"lxml could not parse the page: {error}") from error
     for entry in parser.error_log:
         if entry.type_name == "ERR_RESOURCE_LIMIT":

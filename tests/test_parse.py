@@ -277,3 +277,28 @@ def test_a_latin1_page_with_a_stray_utf8_sequence_is_still_latin1():
     data = _page(f"<p>{text}</p>{filler}").encode("cp1252") + "<p>\u00e9</p>".encode("utf-8")
     assert decode_html(data)[1] == "cp1252"
     assert _texts(parse_html(data))[0] == text
+
+
+def test_detection_memory_stays_a_few_copies_of_the_page():
+    # Regression: non-ASCII characters were counted by listing every match (a str object
+    # each): a page of curly quotes took ten times its size (now four).
+    import tracemalloc
+
+    data = "<p>\u2019</p>".encode() * 200_000 + b"\xff"
+    tracemalloc.start()
+    try:
+        text, encoding = decode_html(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert encoding == "utf-8" and text.count("\ufffd") == 1
+    assert peak < 8 * len(data), f"{peak:,} bytes for a page of {len(data):,}"
+
+
+def test_any_lxml_error_is_an_input_error(monkeypatch):
+    def broken(*args, **kwargs):
+        raise lxml.etree.XMLSyntaxError("broken", 1, 1, 1)
+
+    monkeypatch.setattr(lxml.etree, "fromstring", broken)
+    with pytest.raises(InputError, match="lxml could not parse the page: broken"):
+        parse_html("<p>x</p>")
