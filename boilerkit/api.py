@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, TypeAlias, Union
+from typing import TYPE_CHECKING, TypeAlias, Union
 
 import lxml.etree
 import numpy as np
@@ -13,16 +13,14 @@ import numpy as np
 from .blocks import build_blocks
 from .errors import LabelError, ModelError
 from .page import LabelledBlock, Page, check_format, check_probability, render
-from .parse import DEFAULT_MAX_BYTES, parse_html
+from .parse import DEFAULT_MAX_BYTES, HtmlInput, parse_html
 from .persistence import default_model, load_model
 
 if TYPE_CHECKING:
     from .model import BlockClassifier
 
-#: What :func:`classify` and :func:`extract` read: markup as ``str``, undecoded
-#: ``bytes`` (also ``bytearray``/``memoryview``), or a parsed lxml tree.
-HtmlInput: TypeAlias = Union[str, bytes, bytearray, memoryview,
-                             lxml.etree._Element, lxml.etree._ElementTree]
+__all__ = ["HtmlInput", "ModelInput", "classify", "extract", "resolve_model"]
+
 #: A model, or the path of a saved one (``None``: the shipped model).
 ModelInput: TypeAlias = Union["BlockClassifier", str, "os.PathLike[str]", None]
 
@@ -31,11 +29,11 @@ _MODEL_CACHE_SIZE = 8
 
 
 @functools.lru_cache(maxsize=_MODEL_CACHE_SIZE)
-def _load_model_at(path: str) -> Any:
+def _load_model_at(path: str) -> BlockClassifier:
     return load_model(path)
 
 
-def resolve_model(model: ModelInput = None) -> Any:
+def resolve_model(model: ModelInput = None) -> BlockClassifier:
     """The model to use: the shipped one for ``None``, loaded for a path, else ``model`` itself.
 
     A path is loaded with :func:`boilerkit.load_model` once and then reused.
@@ -82,9 +80,9 @@ def classify(html: HtmlInput, url: str | None = None, *, model: ModelInput = Non
     page = Page(url=url, title=_title(root), root=root)
     if not blocks:
         return page
-    model = resolve_model(model)
-    probabilities = model.predict_proba([blocks])[0]
-    classes = [str(label) for label in model.classes_]
+    fitted = resolve_model(model)
+    probabilities = fitted.predict_proba([blocks])[0]
+    classes = [str(label) for label in fitted.classes_]
     best = np.argmax(probabilities, axis=1)
     page.blocks = [
         LabelledBlock(block, classes[best[i]], dict(zip(classes, map(float, probabilities[i]))))
@@ -108,12 +106,12 @@ def extract(html: HtmlInput, url: str | None = None, *, format: str = "text",
     """
     check_format(format)
     check_probability(min_probability)
-    model = resolve_model(model)
-    known = [str(name) for name in model.classes_]
+    fitted = resolve_model(model)
+    known = [str(name) for name in fitted.classes_]
     wanted = [label] if isinstance(label, str) else list(label)
     unknown = [name for name in wanted if name not in known]
     if unknown or not wanted:
         problem = f"no label {', '.join(map(repr, unknown))}" if unknown else "no label asked for"
         raise LabelError(f"{problem}: the model's labels are {', '.join(known)}")
-    page = classify(html, url, model=model, content_type=content_type, max_bytes=max_bytes)
+    page = classify(html, url, model=fitted, content_type=content_type, max_bytes=max_bytes)
     return render(page.blocks_with(wanted, min_probability), format, page=page)

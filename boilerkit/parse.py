@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import codecs
 import re
+from typing import Any, TypeAlias, Union
 
 import lxml.etree
 
 from .encodings import codec_for_label
 from .errors import InputError, PageTooLargeError
+
+#: What can be parsed: markup as ``str``, undecoded ``bytes`` (also ``bytearray`` and
+#: ``memoryview``), or an lxml tree, which is used as it is.
+HtmlInput: TypeAlias = Union[str, bytes, bytearray, memoryview,
+                             lxml.etree._Element, lxml.etree._ElementTree]
 
 #: Pages above this many bytes (characters, for ``str`` input) are rejected unless
 #: ``max_bytes`` says otherwise.
@@ -135,17 +141,20 @@ def _check_not_binary(data: bytes) -> None:
         raise InputError("input looks like binary data, not HTML")
 
 
+# Plain etree elements: lxml.html's element classes cost a Python call per node.
+# huge_tree lifts libxml2's depth limit from 256 to 2048 levels. (A dict: lxml-stubs
+# lags behind lxml and does not know default_doctype.)
+_PARSER_OPTIONS: dict[str, Any] = dict(
+    encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True, no_network=True,
+    default_doctype=False)
+
+
 def _new_parser() -> lxml.etree.HTMLParser:
-    # Plain etree elements: lxml.html's element classes cost a Python call per node.
-    # huge_tree lifts libxml2's depth limit from 256 to 2048 levels.
-    return lxml.etree.HTMLParser(
-        encoding="utf-8", remove_comments=True, remove_pis=True,
-        huge_tree=True, no_network=True, default_doctype=False,
-    )
+    return lxml.etree.HTMLParser(**_PARSER_OPTIONS)
 
 
 def parse_html(
-    html: str | bytes | lxml.etree._Element | lxml.etree._ElementTree,
+    html: HtmlInput,
     content_type: str | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> lxml.etree._Element | None:
