@@ -14,8 +14,8 @@ from ._version import __version__
 from .api import classify, extract
 from .blocks import Block, build_blocks
 from .errors import (
-    BoilerkitError, InputError, ModelError, ModelIntegrityError, ModelNotFoundError,
-    ModelVersionError, PageTooLargeError,
+    ArgumentError, BoilerkitError, InputError, LabelError, ModelError, ModelIntegrityError,
+    ModelNotFoundError, ModelVersionError, PageTooLargeError,
 )
 from .labels import DEFAULT_LABELS
 from .model import Model
@@ -24,10 +24,10 @@ from .parse import parse_html
 from .persistence import load_model, save_model
 
 __all__ = [
-    "BlockClassifier", "Block", "BoilerkitError", "DEFAULT_LABELS", "InputError", "LabelledBlock",
-    "Model", "ModelError", "ModelIntegrityError", "ModelNotFoundError", "ModelVersionError",
-    "Page", "PageTooLargeError", "__version__", "build_blocks", "classify", "extract",
-    "load_model", "parse_html", "save_model",
+    "ArgumentError", "BlockClassifier", "Block", "BoilerkitError", "DEFAULT_LABELS", "InputError",
+    "LabelError", "LabelledBlock", "Model", "ModelError", "ModelIntegrityError",
+    "ModelNotFoundError", "ModelVersionError", "Page", "PageTooLargeError", "__version__",
+    "build_blocks", "classify", "extract", "load_model", "parse_html", "save_model",
 ]
 
 

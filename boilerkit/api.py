@@ -2,19 +2,52 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeAlias, Union
 
 import lxml.etree
 
 from .blocks import build_blocks
-from .page import FORMATS, LabelledBlock, Page, render
-from .parse import DEFAULT_MAX_BYTES, parse_html
-from .persistence import model_from
+from .errors import LabelError, ModelError
+from .model import Model
+from .page import LabelledBlock, Page, check_format, check_probability, render
+from .parse import DEFAULT_MAX_BYTES, HtmlInput, parse_html
+from .persistence import default_model, load_model
 
-HtmlInput = str | bytes | lxml.etree._Element | lxml.etree._ElementTree
+if TYPE_CHECKING:
+    from .estimator import BlockClassifier
+
+__all__ = ["HtmlInput", "ModelInput", "classify", "extract", "resolve_model"]
+
+#: A model, a fitted :class:`~boilerkit.estimator.BlockClassifier`, or the path of a saved
+#: model (``None``: the shipped model).
+ModelInput: TypeAlias = Union[Model, "BlockClassifier", str, "os.PathLike[str]", None]
 
 
-def _title(root) -> str | None:
+def resolve_model(model: ModelInput = None) -> Model:
+    """The model to use: the shipped one for ``None``, loaded for a path, else ``model`` itself.
+
+    A path is loaded on every call: load it once with :func:`boilerkit.load_model`
+    and pass the model when classifying many pages. Raises
+    :class:`~boilerkit.errors.ModelError` (or a subclass) for a path without a
+    usable model or an object that is no model.
+    """
+    if model is None:
+        return default_model()
+    if isinstance(model, (str, os.PathLike)):
+        path = os.fspath(model)
+        return load_model(os.fsdecode(path) if isinstance(path, bytes) else path)
+    if isinstance(model, Model):
+        return model
+    to_model = getattr(model, "to_model", None)
+    if to_model is not None:
+        return to_model()
+    raise ModelError(f"model must be a boilerkit Model, a fitted BlockClassifier or the path "
+                     f"of a saved model, not {type(model).__name__}")
+
+
+def _title(root: lxml.etree._Element | None) -> str | None:
     if root is None:
         return None
     found = root.find("head/title")
@@ -23,25 +56,28 @@ def _title(root) -> str | None:
     return " ".join(found.text.split()) or None
 
 
-def classify(html: HtmlInput, url: str | None = None, *, model=None,
-             content_type: str | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Page:
+def classify(html: HtmlInput, url: str | None = None, *, model: ModelInput = None,
+             content_type: str | None = None,
+             max_bytes: int | None = DEFAULT_MAX_BYTES) -> Page:
     """Label every block of ``html`` and return a :class:`~boilerkit.page.Page`.
 
     ``html`` is a ``str``, ``bytes`` (its encoding is detected, helped by an
     HTTP ``content_type`` header value) or a parsed lxml tree, which is left
-    unchanged. ``model`` defaults to the pre-trained model shipped with
-    boilerkit. Empty input gives an empty page; input that is not HTML raises
-    :class:`~boilerkit.errors.InputError`.
+    unchanged. ``model`` is a model, the path of a saved one, or ``None`` for
+    the pre-trained model shipped with boilerkit. Empty input gives an empty
+    page; input that is not HTML raises :class:`~boilerkit.errors.InputError`,
+    a page above ``max_bytes`` (``None``: no limit)
+    :class:`~boilerkit.errors.PageTooLargeError`.
     """
     root = parse_html(html, content_type=content_type, max_bytes=max_bytes)
     blocks = build_blocks(root)
-    page = Page(url=url, title=_title(root))
+    page = Page(url=url, title=_title(root), root=root)
     if not blocks:
         return page
-    model = model_from(model)
-    probabilities = model.predict_page(blocks)
-    classes = list(model.labels)
-    best = model.choose_labels(blocks, probabilities)
+    fitted = resolve_model(model)
+    probabilities = fitted.predict_page(blocks)
+    classes = list(fitted.labels)
+    best = fitted.choose_labels(blocks, probabilities)
     page.blocks = [
         LabelledBlock(block, classes[best[i]], dict(zip(classes, map(float, probabilities[i]))))
         for i, block in enumerate(blocks)
@@ -50,15 +86,26 @@ def classify(html: HtmlInput, url: str | None = None, *, model=None,
 
 
 def extract(html: HtmlInput, url: str | None = None, *, format: str = "text",
-            label: str | Iterable[str] = "article", model=None,
-            content_type: str | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES) -> str:
+            label: str | Iterable[str] = "article", min_probability: float = 0.0,
+            model: ModelInput = None, content_type: str | None = None,
+            max_bytes: int | None = DEFAULT_MAX_BYTES) -> str:
     """Return the blocks labelled ``label`` (the article by default) as one document.
 
     ``format`` is ``"text"``, ``"markdown"``, ``"json"`` or ``"html"``.
     Ask for ``label="comment"`` to get the comments, ``label="teaser"`` for
-    teasers, or several labels at once, e.g. ``label=("article", "comment")``.
+    teasers, or several labels at once, e.g. ``label=("article", "comment")``;
+    a label the model does not have raises :class:`~boilerkit.errors.LabelError`.
+    ``min_probability`` keeps only blocks whose label has at least that
+    probability. Empty input gives ``""``.
     """
-    if format not in FORMATS:
-        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-    page = classify(html, url, model=model, content_type=content_type, max_bytes=max_bytes)
-    return render(page.blocks_with(label), format, page=page)
+    check_format(format)
+    check_probability(min_probability)
+    fitted = resolve_model(model)
+    known = [str(name) for name in fitted.classes_]
+    wanted = [label] if isinstance(label, str) else list(label)
+    unknown = [name for name in wanted if name not in known]
+    if unknown or not wanted:
+        problem = f"no label {', '.join(map(repr, unknown))}" if unknown else "no label asked for"
+        raise LabelError(f"{problem}: the model's labels are {', '.join(known)}")
+    page = classify(html, url, model=fitted, content_type=content_type, max_bytes=max_bytes)
+    return render(page.blocks_with(wanted, min_probability), format, page=page)

@@ -108,6 +108,105 @@ def _fraction(text: str) -> float:
     return value
 
 
+_SIZE_SUFFIXES = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+
+
+def _max_bytes(text: str) -> int | None:
+    """``"20000000"``, ``"50M"`` (also K, G; binary) -> bytes; ``"0"``/``"none"`` -> ``None``."""
+    value = text.strip().lower().removesuffix("ib").removesuffix("b")
+    if value in ("none", "0"):
+        return None
+    factor = _SIZE_SUFFIXES.get(value[-1:], 1)
+    if factor > 1:
+        value = value[:-1]
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of bytes (e.g. 20000000 or 50M), 0 or none: {text!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more: {text}")
+    return number * factor
+
+
+def _estimator_params() -> dict[str, object]:
+    from .estimator import BlockClassifier
+
+    return BlockClassifier().get_params()
+
+
+def _parse_value(text: str) -> object:
+    """A ``--set`` value: int, float, bool, None, JSON list/object, or else the string."""
+    lowered = text.lower()
+    if lowered in ("none", "null"):
+        return None
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    if text.startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(f"not valid JSON: {text!r} ({error})") from None
+    return text
+
+
+def _type_problem(value: object, default: object) -> str | None:
+    """What ``value`` should be where the default is a bool or a number, if it is not.
+
+    The estimator checks ranges; a string where a number belongs would get past it
+    into the feature code.
+    """
+    if value is None or isinstance(default, bool) and isinstance(value, bool):
+        return None
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, int) and (isinstance(value, bool) or not isinstance(value, int)):
+        return "an integer"
+    if isinstance(default, float) and (isinstance(value, bool)
+                                       or not isinstance(value, (int, float))):
+        return "a number"
+    return None
+
+
+def _param_setting(text: str) -> tuple[str, object]:
+    """``"max_leaf_nodes=63"`` -> ``("max_leaf_nodes", 63)``, for a parameter the model has."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    defaults = _estimator_params()
+    if key not in defaults:
+        raise argparse.ArgumentTypeError(
+            f"unknown model parameter {key!r}; valid: {', '.join(sorted(defaults))}")
+    parsed = _parse_value(value.strip())
+    wrong_type = _type_problem(parsed, defaults[key])
+    if wrong_type:
+        raise argparse.ArgumentTypeError(f"{key} must be {wrong_type} (or none), "
+                                         f"got {value.strip()!r}")
+    return key, parsed
+
+
+class _SetParam(argparse.Action):
+    """Appends ``(key, value)`` to ``dest``: ``--set`` and its shortcuts share one list, so the
+    last one on the command line wins."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, param: str | None = None,
+                 **kwargs: object) -> None:
+        self.param = param
+        super().__init__(option_strings, dest, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        settings = list(getattr(namespace, self.dest, None) or [])
+        settings.append((self.param, values) if self.param else values)
+        setattr(namespace, self.dest, settings)
+
+
 def _label_map_entries(text: str) -> dict[str, str | None]:
     """``"boilerplate=navigation,ads="`` -> ``{"boilerplate": "navigation", "ads": None}``."""
     mapping: dict[str, str | None] = {}
@@ -208,7 +307,7 @@ def _check_output(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _max_bytes(args: argparse.Namespace) -> int | None:
+def _max_bytes_of(args: argparse.Namespace) -> int | None:
     return getattr(args, "max_bytes", DEFAULT_MAX_BYTES)
 
 
@@ -259,7 +358,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         _error(usage_error)
         return 2
     model = _load(args.model)
-    job = batch.Job("classify", model_path=args.model, max_bytes=_max_bytes(args))
+    job = batch.Job("classify", model_path=args.model, max_bytes=_max_bytes_of(args))
     several = is_batch(args.files)
     width, tty = _output_width(args.width)
     label_width = max(len(str(label)) for label in model.classes_)
@@ -300,7 +399,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         return 2
     render_format = "text" if args.format == "jsonl" else args.format
     job = batch.Job("extract", labels=tuple(labels), format=render_format,
-                    model_path=args.model, max_bytes=_max_bytes(args))
+                    model_path=args.model, max_bytes=_max_bytes_of(args))
     several = is_batch(args.files)
     collected: list[dict] = []
 
@@ -368,11 +467,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise BoilerkitError("no labelled pages in " + " ".join(args.data)
                              + (f" with split {args.split!r}" if args.split else ""))
     log.info("read %s labelled pages", f"{len(pages):,}")
-    params: dict = {}
-    if args.max_iter is not None:
-        params["max_iter"] = args.max_iter
-    if args.learning_rate is not None:
-        params["learning_rate"] = args.learning_rate
+    params = dict(args.params)  # --set and its shortcuts, the last of each key winning
     model, metrics = train(pages, dev_pages=dev_pages, params=params, label_map=label_map,
                            page_weights=not args.no_page_weights, holdout=args.holdout,
                            max_per_page=dict(args.max_per_page),
@@ -558,6 +653,9 @@ def _jobs(text: str) -> int:
 
 
 def _add_batch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-bytes", type=_max_bytes, default=DEFAULT_MAX_BYTES, metavar="N",
+                        help="reject pages above this size: bytes, or with K, M or G "
+                             f"(default: {DEFAULT_MAX_BYTES // 1024 ** 2}M; 0 or none: no limit)")
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write one record per page to FILE: .jsonl, .jsonl.gz, or .parquet "
                              "(needs boilerkit[parquet])")
@@ -657,10 +755,21 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--holdout", type=_fraction, default=0.15, metavar="FRACTION",
                               help="share of sites held out without --dev (default: 0.15; "
                                    "0: none)")
-    train_parser.add_argument("--max-iter", type=_positive_int, metavar="N",
-                              help="boosting iterations (default: the model's, 100)")
-    train_parser.add_argument("--learning-rate", type=_positive_float, metavar="X",
-                              help="boosting learning rate (default: the model's, 0.15)")
+    defaults = _estimator_params()
+    train_parser.add_argument(
+        "--set", dest="params", action=_SetParam, type=_param_setting, default=[],
+        metavar="KEY=VALUE",
+        help="set a model parameter, e.g. max_leaf_nodes=63 (repeatable); VALUE is read as "
+             "int, float, true/false, none or a string; the parameters and their defaults: "
+             + ", ".join(f"{key}={value}" for key, value in sorted(defaults.items())))
+    train_parser.add_argument("--max-iter", dest="params", action=_SetParam, param="max_iter",
+                              type=_positive_int, metavar="N",
+                              help="boosting iterations: --set max_iter=N (default: "
+                                   f"{defaults.get('max_iter')})")
+    train_parser.add_argument("--learning-rate", dest="params", action=_SetParam,
+                              param="learning_rate", type=_positive_float, metavar="X",
+                              help="boosting learning rate: --set learning_rate=X (default: "
+                                   f"{defaults.get('learning_rate')})")
     _add_label_map_option(train_parser)
     train_parser.add_argument("--max-per-page", metavar="LABEL=N", action="append",
                               type=_per_page_cap, default=[], help="train on at most N blocks of LABEL per page, "

@@ -13,6 +13,15 @@ class PageTooLargeError(InputError):
     """The page is larger than the configured ``max_bytes`` limit."""
 
 
+class ArgumentError(BoilerkitError, ValueError):
+    """An argument has a value boilerkit cannot use (an unknown output format, a
+    probability outside [0, 1])."""
+
+
+class LabelError(ArgumentError):
+    """A label was asked for that the model does not have."""
+
+
 class ModelError(BoilerkitError):
     """A model file is missing, corrupt, or unusable."""
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import html as html_escape
 import json
-from collections.abc import Iterable, Sequence
+import re
+import string
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import lxml.etree
 
 from .blocks import Block
+from .errors import ArgumentError
 
 FORMATS = ("text", "markdown", "json", "html")
 _HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -36,11 +42,16 @@ class LabelledBlock:
         return self.block.tag
 
     @property
+    def element(self) -> lxml.etree._Element | None:
+        """The block's element in the parsed tree (:attr:`Page.root`'s tree)."""
+        return self.block.element
+
+    @property
     def probability(self) -> float:
         """The probability of the chosen label."""
         return self.probabilities[self.label]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"position": self.block.position, "label": self.label,
                 "probability": round(self.probability, 4),
                 "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
@@ -51,47 +62,193 @@ class LabelledBlock:
 class Page:
     """A classified page: its labelled blocks in document order.
 
-    An empty page (no blocks) is the honest result for empty input.
+    An empty page (no blocks) is the honest result for empty input. ``root``
+    is the root element of the parsed tree (``None`` for empty input): every
+    block's ``xpath`` finds its element there, e.g.
+    ``page.root.getroottree().xpath(block.xpath)``.
     """
 
     blocks: list[LabelledBlock] = field(default_factory=list)
     url: str | None = None
     title: str | None = None
+    root: lxml.etree._Element | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.blocks)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[LabelledBlock]:
         return iter(self.blocks)
 
     @property
     def labels(self) -> list[str]:
         return [block.label for block in self.blocks]
 
-    def blocks_with(self, label: str | Iterable[str] = "article") -> list[LabelledBlock]:
-        """The blocks whose label is ``label`` (or one of several labels)."""
-        wanted = {label} if isinstance(label, str) else set(label)
-        return [block for block in self.blocks if block.label in wanted]
+    @property
+    def confidence(self) -> float:
+        """How sure the model is of the whole page, from 0 to 1.
 
-    def text(self, label: str | Iterable[str] = "article") -> str:
+        The mean probability of the chosen labels, each block weighted by its
+        characters, so a long article paragraph counts more than a menu item.
+        0.0 for a page without blocks.
+        """
+        total = sum(len(block.text) for block in self.blocks)
+        if not total:
+            return 0.0
+        return sum(len(block.text) * block.probability for block in self.blocks) / total
+
+    def blocks_with(self, label: str | Iterable[str] | None = "article",
+                    min_probability: float = 0.0) -> list[LabelledBlock]:
+        """The blocks whose label is ``label`` (or one of several; ``None``: any label).
+
+        With ``min_probability``, only blocks whose label has at least that probability.
+        """
+        wanted = None if label is None else {label} if isinstance(label, str) else set(label)
+        return [block for block in self.blocks
+                if (wanted is None or block.label in wanted)
+                and block.probability >= min_probability]
+
+    def text(self, label: str | Iterable[str] | None = "article") -> str:
         """Plain text of the blocks with ``label``, paragraphs separated by blank lines."""
         return render(self.blocks_with(label), "text", page=self)
 
-    def to_dict(self) -> dict:
+    def render(self, format: str = "text", labels: str | Iterable[str] | None = "article",
+               min_probability: float = 0.0) -> str:
+        """The blocks with ``labels`` (``None``: all) as ``text``, ``markdown``, ``json`` or ``html``.
+
+        This is what :func:`boilerkit.extract` returns for the same arguments.
+        """
+        check_format(format)
+        check_probability(min_probability)
+        return render(self.blocks_with(labels, min_probability), format, page=self)
+
+    def to_dict(self) -> dict[str, Any]:
         return {"url": self.url, "title": self.title,
                 "blocks": [block.to_dict() for block in self.blocks]}
 
 
-def _list_prefix(block: Block) -> str:
-    parent = block.element.getparent() if block.element is not None else None
-    if parent is not None and parent.tag == "ol":
-        try:
-            start = int(parent.get("start", "1"))
-        except ValueError:
-            start = 1
-        earlier = sum(1 for _ in block.element.itersiblings("li", preceding=True))
-        return f"{start + earlier}. "
-    return "- "
+def check_format(format: str) -> None:
+    """Raise :class:`~boilerkit.errors.ArgumentError` unless ``format`` is one of :data:`FORMATS`."""
+    if format not in FORMATS:
+        raise ArgumentError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+
+
+def check_probability(value: float) -> None:
+    """Raise :class:`~boilerkit.errors.ArgumentError` unless ``0 <= value <= 1``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ArgumentError(f"min_probability must be a number from 0 to 1, got {value!r}")
+
+
+# -- markdown escaping ----------------------------------------------------------
+# Text is escaped where markdown would read it as markup, and only there, so that
+# ordinary prose ("2 * 3", "snake_case", "a < b", "C#") stays as it is.
+
+_INLINE_SPECIAL = re.compile(r"[\\`*_~<&\[\]|]")
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{0,31});")
+# Line starts that open a block: ATX heading, list item, quote, ordered item.
+_BLOCK_START = re.compile(r"^(#{1,6}(?=[ \t]|$)|[-+*](?=[ \t]|$)|>)")
+_ORDERED_START = re.compile(r"^(\d{1,9})([.)])(?=[ \t]|$)")
+# A thematic break (---, * * *), or a setext underline (a line of = or -) below text
+# or after a list marker ("- " + "--" is a break).
+_RULE_LINE = re.compile(r"^([-*_])[ \t]*(?:\1[ \t]*){2,}$")
+_UNDERLINE = re.compile(r"^(?:=+|-+)[ \t]*$")
+_CLOSING_HASHES = re.compile(r"(^|[ \t])(#+)([ \t]*)$")
+
+
+def _escape_inline(text: str, table: bool = False) -> str:
+    """Escape what would become emphasis, code, a tag, an entity or a link (and ``|`` in cells)."""
+    brackets = "[" in text and "]" in text  # a lone bracket makes no link
+    tildes = text.count("~") > 1  # ~strike~ needs a pair
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        at = match.start()
+        before = text[at - 1] if at else " "
+        after = text[at + 1] if at + 1 < len(text) else " "
+        if char == "\\":  # before punctuation it escapes, before a line break it breaks
+            needed = after in _ASCII_PUNCTUATION or after == "\n"
+        elif char in "*~":
+            needed = (char == "*" or tildes) and not (before.isspace() and after.isspace())
+        elif char == "_":  # intraword _ never makes emphasis
+            needed = (not (before.isspace() and after.isspace())
+                      and not (before.isalnum() and after.isalnum()))
+        elif char == "<":  # a tag, a comment or an autolink starts so
+            needed = after.isascii() and (after.isalpha() or after in "/!?")
+        elif char == "&":
+            needed = _ENTITY.match(text, at) is not None
+        elif char in "[]":
+            needed = brackets
+        elif char == "|":
+            needed = table
+        else:  # backtick
+            needed = True
+        return "\\" + char if needed else char
+
+    return _INLINE_SPECIAL.sub(escape, text)
+
+
+def _escape_lines(text: str) -> str:
+    """Escape inline markup, and the start of each line where it would open a block."""
+    lines = _escape_inline(text).split("\n")
+    for i, line in enumerate(lines):
+        if _UNDERLINE.match(line) or _RULE_LINE.match(line):
+            line = "\\" + line
+        elif _BLOCK_START.match(line):
+            line = "\\" + line
+        else:
+            line = _ORDERED_START.sub(r"\1\\\2", line, count=1)
+        lines[i] = line
+    return "\n".join(lines)
+
+
+def _escape_heading(text: str) -> str:
+    # A heading is one line; trailing #s after a blank would be read as its closing sequence.
+    line = _escape_inline(" ".join(text.split()))
+    return _CLOSING_HASHES.sub(r"\1\\\2\3", line, count=1)
+
+
+def _escape_cell(text: str) -> str:
+    return _escape_inline(" ".join(text.split()), table=True)
+
+
+def _code_fence(code: str) -> str:
+    """A backtick fence longer than any backtick run in ``code``, so it cannot close early."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+# An ``ol start`` as browsers read integers ("3rd" -> 3); more than 9 digits is no number
+# a list can show (and would overflow Python's int-to-str limit), so it counts as absent.
+_OL_START = re.compile(r"\s*([+-]?[0-9]{1,9})(?![0-9])")
+
+
+class _Numbering:
+    """List item prefixes: ``"- "``, or ``"4. "`` in an ``ol``.
+
+    Each ``ol`` is counted once, on its first item, so a long list renders in
+    linear time.
+    """
+
+    def __init__(self) -> None:
+        self._numbers: dict[lxml.etree._Element, dict[lxml.etree._Element, int]] = {}
+
+    @staticmethod
+    def ordered_list(block: Block) -> lxml.etree._Element | None:
+        parent = block.element.getparent() if block.element is not None else None
+        return parent if parent is not None and parent.tag == "ol" else None
+
+    def prefix(self, block: Block) -> str:
+        ordered = self.ordered_list(block)
+        if ordered is None:
+            return "- "
+        numbers = self._numbers.get(ordered)
+        if numbers is None:
+            match = _OL_START.match(ordered.get("start") or "")
+            start = int(match.group(1)) if match else 1
+            numbers = self._numbers[ordered] = {
+                item: start + i for i, item in enumerate(ordered.iterchildren("li"))}
+        number = numbers.get(block.element) if block.element is not None else None
+        return "- " if number is None else f"{number}. "
 
 
 def _table_rows(run: Sequence[Block]) -> list[tuple[list[str], bool]]:
@@ -127,24 +284,22 @@ def _runs(blocks: Sequence[Block]):
 
 def _render_markdown(blocks: Sequence[Block]) -> str:
     parts: list[str] = []
-    previous_was_item = False
+    items: list[str] = []  # consecutive list items: one part
+    numbering = _Numbering()
     for kind, run in _runs(blocks):
-        is_item = kind == "block" and run[0].tag in _LIST_ITEM_TAGS
-        if is_item:
-            item = _list_prefix(run[0]) + run[0].text
-            if previous_was_item:
-                parts[-1] += "\n" + item
-            else:
-                parts.append(item)
-            previous_was_item = True
+        if kind == "block" and run[0].tag in _LIST_ITEM_TAGS:
+            items.append(numbering.prefix(run[0])
+                         + _escape_lines(run[0].text).replace("\n", "\n    "))
             continue
-        previous_was_item = False
+        if items:
+            parts.append("\n".join(items))
+            items = []
         if kind == "table":
             rows = _table_rows(run)
             width = max(len(cells) for cells, _ in rows)
             lines = []
             for i, (cells, _) in enumerate(rows):
-                cells = [cell.replace("|", "\\|") for cell in cells] + [""] * (width - len(cells))
+                cells = [_escape_cell(cell) for cell in cells] + [""] * (width - len(cells))
                 lines.append("| " + " | ".join(cells) + " |")
                 if i == 0:
                     lines.append("|" + " --- |" * width)
@@ -152,47 +307,51 @@ def _render_markdown(blocks: Sequence[Block]) -> str:
             continue
         block = run[0]
         if block.tag in _HEADING_LEVELS:
-            parts.append("#" * _HEADING_LEVELS[block.tag] + " " + block.text)
-        elif block.tag == "pre":
-            parts.append("```\n" + "".join(block.element.itertext()).strip("\n") + "\n```"
-                         if block.element is not None else block.text)
+            parts.append("#" * _HEADING_LEVELS[block.tag] + " " + _escape_heading(block.text))
+        elif block.tag == "pre" and block.element is not None:
+            code = "".join(block.element.itertext()).strip("\n")
+            fence = _code_fence(code)
+            parts.append(f"{fence}\n{code}\n{fence}")
         elif block.tag == "blockquote":
-            parts.append("> " + block.text)
+            parts.append("> " + _escape_lines(block.text).replace("\n", "\n> "))
         else:
-            parts.append(block.text)
+            parts.append(_escape_lines(block.text))
+    if items:
+        parts.append("\n".join(items))
     return "\n\n".join(parts)
 
 
 def _render_text(blocks: Sequence[Block]) -> str:
     parts: list[str] = []
-    previous_was_item = False
+    items: list[str] = []  # consecutive list items: one part
+    numbering = _Numbering()
     for kind, run in _runs(blocks):
+        block = run[0]
+        if kind == "block" and block.tag in _LIST_ITEM_TAGS:
+            items.append(numbering.prefix(block) + block.text)
+            continue
+        if items:
+            parts.append("\n".join(items))
+            items = []
         if kind == "table":
             parts.append("\n".join("\t".join(cells) for cells, _ in _table_rows(run)))
-            previous_was_item = False
-            continue
-        block = run[0]
-        if block.tag in _LIST_ITEM_TAGS:
-            item = _list_prefix(block) + block.text
-            if previous_was_item:
-                parts[-1] += "\n" + item
-            else:
-                parts.append(item)
-            previous_was_item = True
         else:
             parts.append(block.text)
-            previous_was_item = False
+    if items:
+        parts.append("\n".join(items))
     return "\n\n".join(parts)
 
 
 def _render_html(blocks: Sequence[Block]) -> str:
+    if not blocks:
+        return ""  # nothing to wrap: like the other formats, no output
     out: list[str] = []
     open_list = None
     for kind, run in _runs(blocks):
         block = run[0]
         list_tag = None
         if kind == "block" and block.tag in _LIST_ITEM_TAGS:
-            list_tag = "ol" if _list_prefix(block)[0].isdigit() else "ul"
+            list_tag = "ol" if _Numbering.ordered_list(block) is not None else "ul"
         if open_list and open_list != list_tag:
             out.append(f"</{open_list}>")
             open_list = None
@@ -229,8 +388,12 @@ def render(blocks: Sequence[LabelledBlock], format: str = "text", page: Page | N
     """Render labelled blocks as ``text``, ``markdown``, ``json`` or ``html``.
 
     Headings, list items and table rows keep their structure in every format,
-    and each block stays a paragraph of its own.
+    and each block stays a paragraph of its own. Text is escaped for the
+    format: ``html`` escapes ``<``, ``&`` and quotes; ``markdown`` escapes
+    what markdown would read as markup (a leading ``#``, ``>``, list marker or
+    ``1.``, emphasis, backticks, tags, entities, links, ``|`` in tables).
     """
+    check_format(format)
     raw = [block.block for block in blocks]
     if format == "text":
         return _render_text(raw)
@@ -245,4 +408,4 @@ def render(blocks: Sequence[LabelledBlock], format: str = "text", page: Page | N
             "blocks": [{"label": b.label, "tag": b.tag, "xpath": b.xpath, "text": b.text}
                        for b in blocks],
         }, ensure_ascii=False, indent=2)
-    raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    raise AssertionError(format)  # unreachable: check_format

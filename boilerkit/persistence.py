@@ -315,18 +315,3 @@ def default_model_path() -> Path:
 def default_model() -> Model:
     """The pre-trained model, loaded once on first use and cached."""
     return load_model(default_model_path())
-
-
-def model_from(model: Any) -> Model:
-    """``None`` (the default model), a path (loaded now: load once for many calls) or a
-    model, as a :class:`Model`."""
-    if model is None:
-        return default_model()
-    if isinstance(model, (str, os.PathLike)):
-        return load_model(model)
-    if isinstance(model, Model):
-        return model
-    to_model = getattr(model, "to_model", None)
-    if to_model is not None:
-        return to_model()
-    raise ModelError(f"expected a model path or a boilerkit Model, got {type(model).__name__}")

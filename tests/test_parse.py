@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import codecs
 import random
+from pathlib import Path
 
 import lxml.etree
 import lxml.html
 import pytest
-from threadpoolctl import threadpool_limits
 
 import boilerkit
-from boilerkit import BlockClassifier, InputError, build_blocks, parse_html
+from boilerkit import InputError, build_blocks, parse_html
+from boilerkit.encodings import ALLOWED_CODECS, codec_for_label
 from boilerkit.parse import decode_html
 
 
@@ -21,46 +22,6 @@ def _texts(root) -> list[str]:
 
 def _page(body: str, head: str = "") -> str:
     return f"<html><head>{head}<title>t</title></head><body>{body}</body></html>"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _single_thread():
-    # HistGradientBoosting's OpenMP threads crawl when the machine is busy (several test
-    # runs at once on few cores); one thread keeps these tiny fits fast.
-    with threadpool_limits(limits=1):
-        yield
-
-
-# --------------------------------------------------------------------------- tiny model
-# Private stand-in for the conftest ``tiny_model`` fixture, so this module runs on its own.
-
-def _synthetic_page(i: int) -> str:
-    topic = ("river", "harbour", "orchard", "library")[i % 4]
-    nav = "".join(f'<li><a href="/{w}">{w.title()}</a></li>' for w in ("home", "sport", topic))
-    paras = "".join(f"<p>The {topic} story, part {k}, explains how the {topic} changed the town "
-                    f"over a decade, and what officials now plan to do about it.</p>" for k in range(3))
-    related = "".join(f'<li><a href="/r{k}">More on the {topic}: {w}</a></li>'
-                      for k, w in enumerate(("past", "future")))
-    return _page(
-        f'<nav data-label="navigation"><ul>{nav}</ul></nav>'
-        f'<article data-label="article"><h1>All about the {topic}</h1>{paras}</article>'
-        f'<aside class="related-posts" data-label="teaser"><ul>{related}</ul></aside>'
-        f'<section id="comments" data-label="comment"><p>Great piece on the {topic}! Reader {i}</p>'
-        f'<form><textarea>Your comment</textarea><input type="submit" value="Post"></form></section>')
-
-
-def _label_of(block) -> str | None:
-    for element in block.element.iterancestors():
-        if element.get("data-label"):
-            return element.get("data-label")
-    return None
-
-
-@pytest.fixture(scope="module")
-def _tiny_model() -> BlockClassifier:
-    pages = [build_blocks(parse_html(_synthetic_page(i))) for i in range(5)]
-    labels = [[_label_of(block) for block in page] for page in pages]
-    return BlockClassifier(max_iter=20, min_samples_leaf=2).fit(pages, labels)
 
 
 # --------------------------------------------------------------------------- input types
@@ -119,8 +80,26 @@ def test_utf8_bom_wins_over_meta():
 def test_utf16_bom(codec):
     text = "\u65e5\u672c\u8a9e and caf\u00e9"
     data = "\ufeff".encode(codec) + _page(f"<p>{text}</p>").encode(codec)
-    assert decode_html(data)[1] == "utf-16"
+    assert decode_html(data)[1] == codec
     assert _texts(parse_html(data)) == [text]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_page_with_a_bom_cut_to_an_odd_length_is_not_binary(codec):
+    text = "\u65e5\u672c\u8a9e and caf\u00e9"
+    data = ("\ufeff" + _page(f"<p>{text}</p><p>second</p>")).encode(codec)[:-1]
+    assert len(data) % 2 == 1
+    decoded, encoding = decode_html(data)
+    assert encoding == codec and decoded.endswith("\ufffd")
+    assert _texts(parse_html(data)) == [text, "second"]
+
+
+def test_bom_wins_over_header_and_meta():
+    # A browser reads the BOM first, then the header, then <meta>.
+    data = "\ufeff<meta charset=koi8-r><p>\u0416</p>".encode("utf-16-be")
+    assert decode_html(data, "text/html; charset=windows-1251")[1] == "utf-16-be"
+    data = codecs.BOM_UTF8 + "<meta charset=koi8-r><p>\u0416</p>".encode()
+    assert _texts(parse_html(data, content_type="text/html; charset=cp1251")) == ["\u0416"]
 
 
 def test_meta_charset_windows_1251_cyrillic():
@@ -135,7 +114,7 @@ def test_meta_http_equiv_shift_jis_japanese():
     text = "\u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8\u3067\u3059\u3002"  # 日本語のテキストです。
     head = '<meta http-equiv="Content-Type" content="text/html; charset=shift_jis">'
     data = _page(f"<p>{text}</p>", head=head).encode("shift_jis")
-    assert decode_html(data)[1] == "shift_jis"
+    assert decode_html(data)[1] == "cp932"  # browsers decode Shift_JIS as windows-31j
     assert _texts(parse_html(data)) == [text]
 
 
@@ -211,10 +190,10 @@ def test_build_blocks_does_not_modify_lxml_tree():
     assert len(root.findall(".//style")) == 1
 
 
-def test_classify_does_not_modify_lxml_tree(_tiny_model):
+def test_classify_does_not_modify_lxml_tree(tiny_model):
     root = _tree_with_script()
     before = lxml.etree.tostring(root)
-    page = boilerkit.classify(root.getroottree(), model=_tiny_model)
+    page = boilerkit.classify(root.getroottree(), model=tiny_model)
     assert len(page) == 2
     assert lxml.etree.tostring(root) == before
     assert root.find(".//body//script").text == "var x = 1;"
@@ -230,3 +209,96 @@ def test_byte_order_mark_wins_over_the_content_type_header():
     data = codecs.BOM_UTF8 + "<html><body><p>café</p></body></html>".encode("utf-8")
     root = parse_html(data, content_type="text/html; charset=iso-8859-1")
     assert "".join(root.itertext()).strip() == "café"
+
+
+# --------------------------------------------------------------------------- charset labels
+
+@pytest.mark.parametrize("label, codec", [
+    ("utf-8", "utf-8"), ("UTF8", "utf-8"), (" 'Shift_JIS' ", "cp932"), ("iso-8859-1", "cp1252"),
+    ("latin-1", "cp1252"), ("us-ascii", "cp1252"), ("gb2312", "gb18030"), ("euc_kr", "cp949"),
+    ("windows-1251", "cp1251"), ("utf-16", "utf-16-le"), ("x-mac-cyrillic", "mac-cyrillic"),
+    (b"KOI8-R", "koi8-r"),
+])
+def test_whatwg_labels_map_to_browser_codecs(label, codec):
+    assert codec_for_label(label) == codecs.lookup(codec).name
+
+
+@pytest.mark.parametrize("label", [
+    "punycode", "idna", "rot13", "rot-13", "zlib", "zlib_codec", "base64", "uu", "hex", "bz2",
+    "quopri", "utf-7", "undefined", "unicode_escape", "raw_unicode_escape", "mbcs",
+    "utf-32", "x-user-defined", "iso-2022-kr", "no-such-charset", "", None, "x" * 500, "a\x00b",
+])
+def test_labels_of_non_text_or_unknown_codecs_are_refused(label):
+    assert codec_for_label(label) is None
+
+
+def test_every_allowed_codec_decodes_text():
+    for codec in ALLOWED_CODECS:
+        info = codecs.lookup(codec)
+        assert info._is_text_encoding, codec
+        assert "<p>abc</p>".encode(codec).decode(codec) == "<p>abc</p>"
+
+
+@pytest.mark.parametrize("label", ["undefined", "punycode", "rot13", "base64", "hex", "zlib"])
+def test_non_text_codec_labels_fall_through_to_detection(label):
+    text = "Caf\u00e9 cr\u00e8me \u2019quoted\u2019"
+    data = _page(f"<p>{text}</p>", head=f'<meta charset="{label}">').encode()
+    assert decode_html(data)[1] == "utf-8"
+    assert decode_html(data, f"text/html; charset={label}")[1] == "utf-8"
+    assert _texts(parse_html(data, content_type=f"text/html; charset={label}")) == [text]
+
+
+# --------------------------------------------------------------------------- almost UTF-8
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "news-page.html"
+
+
+def test_one_bad_byte_does_not_turn_a_utf8_page_into_mojibake():
+    data = EXAMPLE.read_bytes()
+    data.decode("utf-8")
+    at = data.index(b"Pakistan and Russia have")
+    broken = data[:at] + b"\xff" + data[at:]
+    text = "".join(parse_html(broken).itertext())
+    assert "Pakistan\u2019s" in text and "\u00e2\u20ac" not in text
+    decoded, encoding = decode_html(broken)
+    assert encoding == "utf-8" and decoded.count("\ufffd") == 1
+
+
+def test_a_cut_character_in_a_page_declared_utf8_gives_one_replacement_character():
+    # As on maescot.de: one byte of a two-byte character is lost, the rest is UTF-8.
+    body = "<p>Standardausf\u00fchrung f\u00fcr Gr\u00f6\u00dfe M\u00e4scot</p>"
+    data = _page(body, head='<meta charset="utf-8">').encode().replace(b"M\xc3\xa4", b"M\xc3")
+    assert _texts(parse_html(data)) == ["Standardausf\u00fchrung f\u00fcr Gr\u00f6\u00dfe M\ufffdscot"]
+
+
+def test_a_latin1_page_with_a_stray_utf8_sequence_is_still_latin1():
+    text = "Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e, na\u00efve r\u00e9sum\u00e9"
+    filler = "<p>" + "Plain ASCII words make up most of a West European page. " * 5 + "</p>"
+    data = _page(f"<p>{text}</p>{filler}").encode("cp1252") + "<p>\u00e9</p>".encode("utf-8")
+    assert decode_html(data)[1] == "cp1252"
+    assert _texts(parse_html(data))[0] == text
+
+
+def test_detection_memory_stays_a_few_copies_of_the_page():
+    # Regression: non-ASCII characters were counted by listing every match (a str object
+    # each): a page of curly quotes took ten times its size (now four).
+    import tracemalloc
+
+    data = "<p>\u2019</p>".encode() * 200_000 + b"\xff"
+    tracemalloc.start()
+    try:
+        text, encoding = decode_html(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert encoding == "utf-8" and text.count("\ufffd") == 1
+    assert peak < 8 * len(data), f"{peak:,} bytes for a page of {len(data):,}"
+
+
+def test_any_lxml_error_is_an_input_error(monkeypatch):
+    def broken(*args, **kwargs):
+        raise lxml.etree.XMLSyntaxError("broken", 1, 1, 1)
+
+    monkeypatch.setattr(lxml.etree, "fromstring", broken)
+    with pytest.raises(InputError, match="lxml could not parse the page: broken"):
+        parse_html("<p>x</p>")

@@ -1,4 +1,4 @@
-"""Reading labelled pages, preparing them, training, and the progress bar."""
+"""Reading labelled pages, preparing them, and training."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import io
 import logging
 import re
 import sys
-import types
 
 import numpy as np
 import pytest
 
 from boilerkit.errors import BoilerkitError
 from boilerkit.estimator import BlockClassifier
-from boilerkit.progress import Progress, format_duration
 from boilerkit.labelled import LabelledPage, expand_paths, read_labelled
 from boilerkit.training import (
     balanced_weights, label_counts, relabel, split_holdout, subsample_per_page, train,
@@ -270,55 +268,3 @@ def test_train_logs_progress_when_stderr_is_not_a_terminal(labelled_pages, caplo
     assert re.search(r"computing features: (\d+)/\1 pages in", caplog.text)
     assert "fitting BlockClassifier" in caplog.text
     assert "evaluating:" in caplog.text
-
-
-# -- progress -------------------------------------------------------------------
-
-
-def test_progress_bar_line():
-    stream = io.StringIO()
-    bar = Progress(1000, "computing features", file=stream, force=True, min_interval=0)
-    bar._start -= 12  # as if it started 12 seconds ago
-    bar.update(370)
-    line = stream.getvalue().split("\r")[-1]
-    assert re.fullmatch(r" computing features  37% \|#+ +\| 370/1000 \[00:12<00:2\d, 3\d\.\d/s\]",
-                        line), line
-    bar.close()
-    assert stream.getvalue().endswith("\n")
-
-
-def test_progress_bar_uses_block_characters_when_the_stream_can():
-    stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    with Progress(8, "x", file=stream, force=True, min_interval=0) as bar:
-        bar.update(8)
-    stream.flush()
-    assert "████" in stream.buffer.getvalue().decode("utf-8")
-
-
-def test_progress_logs_instead_of_drawing_when_not_a_terminal(caplog):
-    stream = io.StringIO()
-    with caplog.at_level(logging.INFO, logger="boilerkit"):
-        with Progress(3, "reading pages", unit="files", file=stream) as bar:
-            bar.update(3)
-    assert stream.getvalue() == ""
-    assert re.search(r"reading pages: 3/3 files in 00:00", caplog.text)
-
-
-def test_progress_wraps_an_iterable_and_can_be_disabled(caplog):
-    stream = io.StringIO()
-    bar = Progress(desc="items", iterable=iter(range(5)), file=stream, force=True, min_interval=0)
-    assert list(bar) == [0, 1, 2, 3, 4]
-    assert bar.closed and bar.total is None
-    assert stream.getvalue().rstrip("\n").split("\r")[-1].startswith(" items 5 [00:00, ")
-    assert Progress(iterable=[1, 2]).total == 2
-    quiet = io.StringIO()
-    with caplog.at_level(logging.INFO, logger="boilerkit"):
-        assert list(Progress(desc="silent", iterable=[1, 2], file=quiet, force=True,
-                             disable=True)) == [1, 2]
-    assert quiet.getvalue() == "" and "silent" not in caplog.text
-
-
-def test_format_duration():
-    assert format_duration(75) == "01:15"
-    assert format_duration(3725) == "1:02:05"
-    assert format_duration(float("inf")) == "?"
