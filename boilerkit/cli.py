@@ -130,9 +130,9 @@ def _max_bytes(text: str) -> int | None:
 
 
 def _estimator_params() -> dict[str, object]:
-    from .estimator import BlockClassifier
+    from .hyperparameters import DEFAULTS
 
-    return BlockClassifier().get_params()
+    return dict(DEFAULTS)
 
 
 def _parse_value(text: str) -> object:

@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 from .blocks import Block
 from .context import ContextSpec, context_features
 from .features import FeatureConfig, feature_matrix
+from .hyperparameters import DEFAULTS
 from .labels import PARTIAL_LABEL, PRIMARY_LABEL
 from .model import Head, Model
 from .predictor import TreeEnsemble
@@ -118,11 +119,17 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     predictions over ``stacking_folds`` folds of ``groups``.
     """
 
-    def __init__(self, n_hashed_features: int = 256, max_iter: int = 100,
-                 learning_rate: float = 0.15, max_leaf_nodes: int = 31,
-                 min_samples_leaf: int = 40, l2_regularization: float = 1.0,
-                 class_weight: str | dict | None = None, balance_second_stage: bool = True,
-                 stacking: bool = False, stacking_folds: int = 4, random_state: int = 0):
+    def __init__(self, n_hashed_features: int = DEFAULTS["n_hashed_features"],  # type: ignore[assignment]
+                 max_iter: int = DEFAULTS["max_iter"],  # type: ignore[assignment]
+                 learning_rate: float = DEFAULTS["learning_rate"],  # type: ignore[assignment]
+                 max_leaf_nodes: int = DEFAULTS["max_leaf_nodes"],  # type: ignore[assignment]
+                 min_samples_leaf: int = DEFAULTS["min_samples_leaf"],  # type: ignore[assignment]
+                 l2_regularization: float = DEFAULTS["l2_regularization"],  # type: ignore[assignment]
+                 class_weight: str | dict | None = DEFAULTS["class_weight"],  # type: ignore[assignment]
+                 balance_second_stage: bool = DEFAULTS["balance_second_stage"],  # type: ignore[assignment]
+                 stacking: bool = DEFAULTS["stacking"],  # type: ignore[assignment]
+                 stacking_folds: int = DEFAULTS["stacking_folds"],  # type: ignore[assignment]
+                 random_state: int = DEFAULTS["random_state"]):  # type: ignore[assignment]
         self.n_hashed_features = n_hashed_features
         self.max_iter = max_iter
         self.learning_rate = learning_rate

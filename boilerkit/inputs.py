@@ -100,7 +100,8 @@ def walk_html(directory: str | Path) -> list[Path]:
 
 def _too_large(max_bytes: int, size: int | None = None) -> PageTooLargeError:
     amount = f"{size:,}" if size is not None else f"more than {max_bytes:,}"
-    return PageTooLargeError(f"page has {amount} bytes, above max_bytes={max_bytes:,}")
+    return PageTooLargeError(f"page has {amount} bytes, above the limit of {max_bytes:,} "
+                             "(--max-bytes raises it; 0: none)")
 
 
 def _read_limited(stream: BinaryIO, max_bytes: int | None) -> bytes:

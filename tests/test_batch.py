@@ -323,7 +323,7 @@ def test_a_progress_bar_with_pages_per_second_on_a_terminal(tiny_model_path, pag
     monkeypatch.setattr(batch, "_isatty", lambda stream: True)
     assert main(["extract", "-m", str(tiny_model_path), "-f", "jsonl", str(tmp_path)]) == 0
     err = capsys.readouterr().err
-    assert "\r extracting 3 [" in err and "/s]" in err
+    assert "\rextracting: 3pages" in err and "pages/s]" in err
     assert main(["extract", "-q", "-m", str(tiny_model_path), "-f", "jsonl", str(tmp_path)]) == 0
     assert capsys.readouterr().err == ""
 

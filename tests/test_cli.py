@@ -280,7 +280,8 @@ def test_max_bytes_rejects_a_large_page_and_0_lifts_the_limit(tiny_model_path, u
     assert main([*argv, "--max-bytes", str(size - 1)]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert f"{unlabelled_page}: page has more than {size - 1:,} bytes" in captured.err
+    assert f"{unlabelled_page}: page has {size:,} bytes, above the limit of {size - 1:,}" \
+        in captured.err
     assert "--max-bytes" in captured.err
     assert main([*argv, "--max-bytes", str(size)]) == 0
     expected = capsys.readouterr().out
@@ -330,14 +331,14 @@ def test_train_set_reaches_the_model_and_the_last_setting_wins(labelled_dir, tmp
             "--set", "max_iter=4", "--set", "max_leaf_nodes=7", "--learning-rate", "0.3",
             "--set", "min_samples_leaf=5", "--set", "class_weight=balanced"]
     assert main(argv) == 0
-    params = load_model(output).manifest_["params"]
+    params = load_model(output).manifest["params"]
     assert params["max_iter"] == 4 and params["max_leaf_nodes"] == 7
     assert params["learning_rate"] == 0.3 and params["min_samples_leaf"] == 5
     assert params["class_weight"] == "balanced"
     capsys.readouterr()
     assert main(["train", str(labelled_dir), "-o", str(output), "-q", "--set", "max_iter=2",
                  "--max-iter", "3"]) == 0
-    assert load_model(output).manifest_["params"]["max_iter"] == 3
+    assert load_model(output).manifest["params"]["max_iter"] == 3
 
 
 def test_train_set_a_value_the_estimator_refuses_is_an_error_not_a_traceback(labelled_dir,

@@ -103,12 +103,12 @@ def test_warc_reader_to_boilerkit_to_jsonl(tmp_path):
 
 
 def test_the_extractor_alone():
-    from datatrove.pipeline.extractors import Trafilatura
+    from datatrove.pipeline.extractors.base import BaseExtractor
 
     from boilerkit.integrations.datatrove import Boilerkit
 
     extractor = Boilerkit(label=("article", "comment"))
-    assert isinstance(extractor, type(Trafilatura()).__mro__[1])  # the same base class
+    assert isinstance(extractor, BaseExtractor)  # the base class of datatrove's Trafilatura
     text = extractor.extract(EXAMPLE.read_text(encoding="utf-8"))
     assert "Pakistan and Russia have reaffirmed their commitment" in text
     assert "Leave a Reply" in text  # the comment form, asked for with label "comment"

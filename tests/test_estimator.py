@@ -311,3 +311,9 @@ def test_stacking_adds_a_second_level_fitted_out_of_fold(_data):
     assert model.model_.levels[1].ensembles[0].n_features == (
         model.model_.feature_config.n_features + model.model_.context.n_features)
     assert model.score(pages, labels) > 0.9
+
+
+def test_the_defaults_the_command_line_lists_are_the_estimators():
+    from boilerkit.hyperparameters import DEFAULTS
+
+    assert BlockClassifier().get_params() == DEFAULTS
