@@ -18,8 +18,9 @@ from typing import Iterable, Iterator
 from urllib.parse import quote, unquote, urlsplit
 
 from .sites import _clean_url, registered_domain, url_from_html as _url_from_html
+from .sites import make_page as _make_page
 from .store import (SKIPPED, SourcePage, _decode_text, _natural_key, _require, _source_dir,
-                    _unpacked, make_page as _make_page)
+                    _unpacked)
 
 log = logging.getLogger("boilerkit.datasets.sources")
 

@@ -31,9 +31,9 @@ import re
 from collections import Counter
 from typing import Iterator
 
-from .sites import _attr, registered_domain
+from .sites import _attr, make_page, registered_domain
 from .store import (SKIPPED, SourcePage, _gunzip, _natural_key, _require, _source_dir,
-                    _unpacked, make_page)
+                    _unpacked)
 
 _META_RE = re.compile(rb"<meta\b[^>]*>", re.I)
 

@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .store import corpus_dir
+from .store import SourcePage, _sha, corpus_dir
 
 __all__ = ["registered_domain", "url_from_html", "link_host", "title_site", "resolve_site",
            "site_table", "SITES_FILE"]
@@ -271,3 +271,13 @@ def resolve_site(page_id: str, url: str | None, raw: bytes, hint: str | None = N
         site = registered_domain(url)
     site = site or hint or link_host(raw) or title_site(raw) or f"unknown:{page_id}"
     return table["aliases"].get(site, site)
+
+
+def make_page(source: str, local_id: str, url: str | None, html: bytes, gold: dict,
+              site: str | None = None) -> SourcePage:
+    """The record of one page; ``site`` is a loader's hint, used when there is no URL
+    (see :func:`resolve_site`)."""
+    page_id = f"{source}/{local_id}"
+    return SourcePage(page_id=page_id, source=source, url=url,
+                      site=resolve_site(page_id, url, html, hint=site), html=html,
+                      sha256=_sha(html), gold=gold)

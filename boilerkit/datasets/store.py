@@ -194,15 +194,3 @@ def _gunzip(path: Path) -> bytes:
     """The bytes of a ``.gz`` member (small single files are read in memory, not cached)."""
     with gzip.open(_require(path), "rb") as handle:
         return handle.read()
-
-
-def make_page(source: str, local_id: str, url: str | None, html: bytes, gold: dict,
-              site: str | None = None) -> SourcePage:
-    """The record of one page; ``site`` is a loader's hint, used when there is no URL
-    (see :func:`boilerkit.datasets.sites.resolve_site`)."""
-    from .sites import resolve_site              # sites reads the table under corpus_dir()
-
-    page_id = f"{source}/{local_id}"
-    return SourcePage(page_id=page_id, source=source, url=url,
-                      site=resolve_site(page_id, url, html, hint=site), html=html,
-                      sha256=_sha(html), gold=gold)
