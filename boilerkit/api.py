@@ -79,8 +79,8 @@ def classify(html: HtmlInput, url: str | None = None, *, model: ModelInput = Non
     classes = list(fitted.labels)
     best = fitted.choose_labels(blocks, probabilities)
     page.blocks = [
-        LabelledBlock(block, classes[best[i]], dict(zip(classes, map(float, probabilities[i]))))
-        for i, block in enumerate(blocks)
+        LabelledBlock(block, classes[label], scores=probabilities, row=row, labels=classes)
+        for row, (block, label) in enumerate(zip(blocks, best.tolist()))
     ]
     return page
 

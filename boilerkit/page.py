@@ -21,13 +21,45 @@ _LIST_ITEM_TAGS = frozenset({"li", "dd", "dt"})
 _CELL_TAGS = frozenset({"td", "th"})
 
 
-@dataclass(slots=True)
 class LabelledBlock:
-    """A block with the label the model gave it and the probability of every label."""
+    """A block with the label the model gave it and the probability of every label.
 
-    block: Block
-    label: str
-    probabilities: dict[str, float]
+    ``probabilities`` is a dict of every label's probability. ``classify``
+    passes instead the page's whole probability array and this block's row in
+    it (``scores``, ``row``, ``labels``), so that a page of a million blocks
+    makes no million dicts; the dict is then made when first asked for.
+    """
+
+    __slots__ = ("block", "label", "_probabilities", "_scores", "_row", "_labels")
+
+    def __init__(self, block: Block, label: str, probabilities: dict[str, float] | None = None,
+                 *, scores: Any = None, row: int = 0, labels: Sequence[str] = ()) -> None:
+        if probabilities is None and scores is None:
+            raise ArgumentError("a labelled block needs its probabilities or scores")
+        self.block = block
+        self.label = label
+        self._probabilities = probabilities
+        self._scores = scores
+        self._row = row
+        self._labels = labels
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        """Every label's probability."""
+        if self._probabilities is None:
+            self._probabilities = dict(zip(self._labels, map(float, self._scores[self._row])))
+        return self._probabilities
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LabelledBlock):
+            return NotImplemented
+        return (self.block is other.block and self.label == other.label
+                and self.probabilities == other.probabilities)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return f"LabelledBlock({self.block!r}, {self.label!r}, {self.probability:.3f})"
 
     @property
     def text(self) -> str:
@@ -49,7 +81,9 @@ class LabelledBlock:
     @property
     def probability(self) -> float:
         """The probability of the chosen label."""
-        return self.probabilities[self.label]
+        if self._probabilities is None:
+            return float(self._scores[self._row, list(self._labels).index(self.label)])
+        return self._probabilities[self.label]
 
     def to_dict(self) -> dict[str, Any]:
         return {"position": self.block.position, "label": self.label,
