@@ -16,6 +16,8 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from . import batch, progress
 from ._version import __version__
 from .errors import BoilerkitError, ModelNotFoundError
@@ -485,12 +487,33 @@ def cmd_train(args: argparse.Namespace) -> int:
         "metrics": {key: value for key, value in metrics.items()
                     if key not in ("training", "holdout")},
     }
+    if args.verify_split:
+        metadata["predictor_check"] = _check_predictor(
+            model, _select(all_pages, args.verify_split, None), args.verify_split)
     manifest = save_model(model, args.output, metadata=metadata)
     log.info("saved the model to %s (manifest %s)", args.output, manifest)
     if metrics.get("n_blocks"):
         print(f"held-out evaluation ({_holdout_text(metrics['holdout'])}):")
         print(format_report(metrics))
     return 0
+
+
+def _check_predictor(model, pages: list, split: str) -> dict:
+    """How far the converted model's probabilities are from scikit-learn's, on ``pages``."""
+    worst, blocks = 0.0, 0
+    converted = model.to_model()
+    with progress.Progress(len(pages), f"checking the predictor on {split}", unit="pages",
+                           disable=not log.isEnabledFor(logging.INFO)) as bar:
+        for page in pages:
+            ours = converted.predict_page(page.blocks)
+            (reference,) = model.sklearn_predict_proba([page.blocks])
+            if len(ours):
+                worst = max(worst, float(np.abs(ours - reference).max()))
+            blocks += len(ours)
+            bar.update()
+    log.info("predictor check on %s: %s blocks, largest difference from scikit-learn %.2e",
+             split, f"{blocks:,}", worst)
+    return {"split": split, "pages": len(pages), "blocks": blocks, "max_abs_difference": worst}
 
 
 def _source_licences(pages_per_source: dict[str, int]) -> list[dict]:
@@ -752,6 +775,11 @@ def build_parser() -> argparse.ArgumentParser:
                            help="evaluate on the pages of DATA with this split (e.g. dev)")
     train_parser.add_argument("--split", metavar="NAME",
                               help="train only on pages of this split (e.g. train)")
+    train_parser.add_argument("--verify-split", metavar="NAME",
+                              help="after training, compare the saved model's probabilities "
+                                   "with scikit-learn's on every block of the DATA pages of this "
+                                   "split (e.g. test) and record the largest difference in the "
+                                   "manifest")
     train_parser.add_argument("--holdout", type=_fraction, default=0.15, metavar="FRACTION",
                               help="share of sites held out without --dev (default: 0.15; "
                                    "0: none)")

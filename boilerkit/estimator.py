@@ -105,6 +105,18 @@ def _balanced(labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return weights * (weights.sum() / (len(classes) * totals))[inverse]
 
 
+def _sklearn_head_proba(head: Head, fitted: list[HistGradientBoostingClassifier],
+                        X: np.ndarray) -> np.ndarray:
+    """What ``head.predict_proba`` computes, with scikit-learn's estimators instead."""
+    first = fitted[0].predict_proba(X)
+    if head.kind == "single":
+        return first
+    primary = first[:, list(fitted[0].classes_).index(head.primary)]
+    if len(fitted) == 1:
+        return np.column_stack([primary, 1.0 - primary])
+    return np.column_stack([primary, fitted[1].predict_proba(X) * (1.0 - primary)[:, None]])
+
+
 class BlockClassifier(ClassifierMixin, BaseEstimator):
     """Label every block of a page (see the module docs for the data shapes).
 
@@ -289,6 +301,29 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         return np.vstack([context_features(page, probabilities[bounds[i]:bounds[i + 1]], spec)
                           for i, page in enumerate(pages) if len(page)]
                          or [np.zeros((0, spec.n_features), dtype=np.float32)])
+
+    # -- checking the conversion ------------------------------------------------------------
+
+    def sklearn_predict_proba(self, pages: Pages) -> list[np.ndarray]:
+        """Per page, the probabilities computed by scikit-learn's own fitted estimators.
+
+        The reference for the converted :class:`~boilerkit.model.Model`: both must agree to
+        rounding (``boilerkit train --verify-split`` and the tests compare them).
+        """
+        model = self.to_model()
+        out = []
+        for page in pages:
+            if not len(page):
+                out.append(np.zeros((0, len(model.labels))))
+                continue
+            X = feature_matrix([page], model.feature_config)
+            probabilities = _sklearn_head_proba(model.levels[0], self.fitted_hgbs_[0], X)
+            if len(model.levels) == 2:
+                context = context_features(page, probabilities, model.context)
+                probabilities = _sklearn_head_proba(model.levels[1], self.fitted_hgbs_[1],
+                                                    np.hstack([X, context]))
+            out.append(probabilities)
+        return out
 
     # -- predicting -------------------------------------------------------------------
 

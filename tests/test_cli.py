@@ -348,3 +348,18 @@ def test_train_set_a_value_the_estimator_refuses_is_an_error_not_a_traceback(lab
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.startswith("boilerkit: error: training failed:") and "max_leaf_nodes" in err
+
+
+def test_train_verify_split_records_the_predictor_check(labelled_dir, tmp_path, make_labelled_html):
+    held = tmp_path / "held" / "a.example"
+    held.mkdir(parents=True)
+    page = make_labelled_html("a.example", 7).replace(
+        "<head>", '<head><meta name="boilerkit:split" content="test">')
+    (held / "page.html").write_text(page, encoding="utf-8")
+    output = tmp_path / "model"
+    argv = ["train", str(labelled_dir), str(tmp_path / "held"), "--holdout", "0",
+            "-o", str(output), "--max-iter", "5", "--verify-split", "test", "-q"]
+    assert main(argv) == 0
+    check = load_model(output).manifest["predictor_check"]
+    assert check["split"] == "test" and check["pages"] == 1 and check["blocks"] > 10
+    assert check["max_abs_difference"] < 1e-9

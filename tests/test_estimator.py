@@ -317,3 +317,12 @@ def test_the_defaults_the_command_line_lists_are_the_estimators():
     from boilerkit.hyperparameters import DEFAULTS
 
     assert BlockClassifier().get_params() == DEFAULTS
+
+
+def test_the_plain_model_matches_scikit_learn_with_stacking(_data):
+    pages, labels = _data
+    mixed = [[l if (i % 2 == 0 or l == "article") else PARTIAL_LABEL for l in page]
+             for i, page in enumerate(labels)]
+    model = _tiny(stacking=True, stacking_folds=3).fit(pages, mixed, groups=list(range(6)))
+    for ours, reference in zip(model.predict_proba(pages), model.sklearn_predict_proba(pages)):
+        np.testing.assert_allclose(ours, reference, atol=1e-9, rtol=0)
