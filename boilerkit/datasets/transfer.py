@@ -39,7 +39,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from typing import Callable, Iterable, Sequence
 
 import lxml.etree
@@ -48,6 +47,9 @@ from ..blocks import Block, build_blocks
 from ..errors import BoilerkitError
 from ..labels import DEFAULT_LABELS, PARTIAL_LABEL
 from ..parse import parse_html
+from .alignment import MIN_RUN  # noqa: F401  (re-exported)
+from .alignment import (align_block_texts, covered_tokens, iter_tokens, match_anywhere,
+                        match_key, tokenize)
 
 __all__ = ["LABELS", "Transfer", "transfer_labels", "tokenize", "TEXT_MATCH_THRESHOLD",
            "MIN_RUN"]
@@ -58,12 +60,6 @@ LABELS = DEFAULT_LABELS + (PARTIAL_LABEL,)
 #: Share of a block's tokens that must be aligned to the gold text for the block to take
 #: the gold's label (text-level sources).
 TEXT_MATCH_THRESHOLD = 0.5
-#: Aligned tokens count only inside runs of at least this many consecutive tokens (on both
-#: sides), or when the run covers a whole block shorter than this.
-MIN_RUN = 3
-#: Above this many bits (page tokens x gold tokens) the exact LCS alignment would need too
-#: much memory, and difflib's greedy matcher is used instead.
-MAX_LCS_BITS = 400_000_000
 
 # Ties in a majority vote go to the earlier entry; ``None`` loses every tie.
 _PRIORITY = {"article": 0, "comment": 1, "teaser": 2, "navigation": 3, "boilerplate": 4,
@@ -109,21 +105,9 @@ def transfer_labels(page, blocks: Sequence[Block]) -> Transfer:
 # =========================================================================== helpers
 
 _NONSPACE = re.compile(r"\S")
-_NON_ASCII = re.compile(r"[^\x21-\x3e\x40-\x7e]")  # also drops "?"
 _PUA = 0xE000  # private-use code points used to encode classes into block text
 _XML_BAD_SPACE = {c: " " for c in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x1F)}
 _XML_BAD_CHAR = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
-
-
-def _norm(text: str) -> str:
-    """Matching key of a block text: casefolded, without whitespace, and, when the text
-    is mostly ASCII, without its non-ASCII characters and ``?`` (annotated copies often
-    lost non-ASCII characters to ``?`` and gained spaces around inline tags)."""
-    compact = "".join(text.casefold().split())
-    ascii_only = _NON_ASCII.sub("", compact)
-    if len(ascii_only) * 2 >= len(compact):
-        return ascii_only
-    return compact
 
 
 def _parse_gold_html(data: bytes | str):
@@ -203,69 +187,6 @@ def _vote(label_chars: dict) -> str | None:
     return min(label_chars, key=lambda lab: (-label_chars[lab], _PRIORITY[lab]))
 
 
-def _fuzzy_ratio(a: str, b: str) -> float:
-    a, b = a[:300], b[:300]
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < 0.7 or matcher.quick_ratio() < 0.7:
-        return 0.0
-    return matcher.ratio()
-
-
-def align_block_texts(src: Sequence[str], dst: Sequence[str], *, fuzzy: float | None = None,
-                      anywhere: bool = False) -> tuple[list[int | None], str]:
-    """Map each ``dst`` block text to the index of a ``src`` block text (or ``None``).
-
-    Identical sequences map 1:1 (``"identical"``).  Otherwise the texts' matching keys
-    (casefolded, whitespace removed, non-ASCII characters and ``?`` dropped from mostly
-    ASCII text, see :func:`_norm`) are aligned with ``difflib.SequenceMatcher``
-    (``"aligned"``) and equal runs map 1:1.  With ``fuzzy``, blocks inside a replaced
-    stretch are also paired in order when their character similarity is at least
-    ``fuzzy``.  With ``anywhere``, ``dst`` blocks still unmatched then take an unused
-    ``src`` block with the same key wherever it is (the first unused one).
-    """
-    if list(src) == list(dst):
-        return list(range(len(dst))), "identical"
-    a = [_norm(t) for t in src]
-    b = [_norm(t) for t in dst]
-    mapping: list[int | None] = [None] * len(b)
-    used = [False] * len(a)
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            for k in range(i2 - i1):
-                mapping[j1 + k] = i1 + k
-                used[i1 + k] = True
-        elif tag == "replace" and fuzzy is not None:
-            cursor = i1
-            for j in range(j1, j2):
-                # look a few blocks ahead for a similar text, keeping the order
-                for i in range(cursor, min(i2, cursor + 12)):
-                    if _fuzzy_ratio(a[i], b[j]) >= fuzzy:
-                        mapping[j] = i
-                        used[i] = True
-                        cursor = i + 1
-                        break
-    if anywhere:
-        _match_anywhere(a, b, mapping, used)
-    return mapping, "aligned"
-
-
-def _match_anywhere(a: Sequence[str], b: Sequence[str], mapping: list, used: list) -> int:
-    """Give unmatched ``b`` keys an unused equal ``a`` key anywhere; return how many."""
-    free: dict[str, list[int]] = {}
-    for i, key in enumerate(a):
-        if not used[i] and key:
-            free.setdefault(key, []).append(i)
-    done = 0
-    for j, key in enumerate(b):
-        if mapping[j] is None and free.get(key):
-            i = free[key].pop(0)
-            mapping[j] = i
-            used[i] = True
-            done += 1
-    return done
-
-
 def _transfer_classed(blocks: Sequence[Block], root, classify, default: int,
                       classes: dict[int, tuple[str | None, str | None]],
                       gold_classes: Iterable[int], *, anywhere: bool = False) -> Transfer:
@@ -325,11 +246,11 @@ def _transfer_classed(blocks: Sequence[Block], root, classify, default: int,
                                     classes, labels, provenance)
     by_key = 0
     if anywhere and None in mapping:
-        keys_a = [_norm(t) for t in texts]
-        keys_b = [_norm(t) if labels[j] is None and mapping[j] is None else ""
+        keys_a = [match_key(t) for t in texts]
+        keys_b = [match_key(t) if labels[j] is None and mapping[j] is None else ""
                   for j, t in enumerate(dst_texts)]
         before = list(mapping)
-        by_key = _match_anywhere(keys_a, keys_b, mapping, used)
+        by_key = match_anywhere(keys_a, keys_b, mapping, used)
         for j, i in enumerate(mapping):
             if before[j] is None and i is not None:
                 labels[j], provenance[j] = src_labels[i]
@@ -381,10 +302,9 @@ def _token_fallback(texts, coded, used, received, dst_texts, mapping, classes,
         if used[i]:
             continue
         code = coded[i]
-        for m in _TOKEN.finditer(text):
-            tok = m.group(0).lower()
+        for start, tok in iter_tokens(text):
             src_tokens.append(tok)
-            src_class.append(ord(code[m.start()]) - _PUA)
+            src_class.append(ord(code[start]) - _PUA)
             src_block.append(i)
             token_chars[i] += len(tok)
     todo = [j for j, i in enumerate(mapping) if i is None]
@@ -396,7 +316,7 @@ def _token_fallback(texts, coded, used, received, dst_texts, mapping, classes,
         ends.append(len(dst_tokens))
     if not src_tokens or not dst_tokens:
         return set()
-    covered, _, _ = _covered_tokens(dst_tokens, starts, ends, src_tokens)
+    covered, _, _ = covered_tokens(dst_tokens, starts, ends, src_tokens)
     done: set[int] = set()
     got: Counter = Counter()
     for k, j in enumerate(todo):
@@ -649,88 +569,6 @@ def transfer_canola(page, blocks: Sequence[Block]) -> Transfer:
 
 # =========================================================================== text gold
 
-_CJK = ("\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f"
-        "\uff66-\uff9f")
-_TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lowercase word tokens (letters and digits); each CJK character is a token."""
-    return [tok.lower() for tok in _TOKEN.findall(text)]
-
-
-def _lcs_pairs(a: Sequence[int], b: Sequence[int]) -> list[tuple[int, int]]:
-    """Pairs ``(i, j)`` of one longest common subsequence of ``a`` and ``b``, in order.
-
-    Bit-parallel LCS (Allison-Dix / Hyyrö) over Python integers, one row per element of
-    ``a``, then a trace back from the end that takes a diagonal step whenever the elements
-    are equal: among equally long alignments it prefers the latest occurrences.
-    """
-    m = len(b)
-    if not a or not m:
-        return []
-    masks: dict[int, int] = {}
-    for j, tok in enumerate(b):
-        masks[tok] = masks.get(tok, 0) | (1 << j)
-    full = (1 << m) - 1
-    v = full
-    rows = [v]
-    for tok in a:
-        u = v & masks.get(tok, 0)
-        v = ((v + u) | (v - u)) & full
-        rows.append(v)
-    # D(i, j) = LCS(a[:i], b[:j]) = number of zero bits of rows[i] below bit j
-    pairs: list[tuple[int, int]] = []
-    i, j = len(a), m
-    d = m - rows[i].bit_count()
-    while i > 0 and j > 0 and d > 0:
-        if a[i - 1] == b[j - 1]:
-            pairs.append((i - 1, j - 1))
-            i -= 1
-            j -= 1
-            d -= 1
-            continue
-        low = (1 << j) - 1
-        up = j - (rows[i - 1] & low).bit_count()
-        if up == d:
-            i -= 1
-        else:
-            j -= 1  # D(i, j-1) == d here
-    pairs.reverse()
-    return pairs
-
-
-def _difflib_pairs(a: Sequence[int], b: Sequence[int]) -> list[tuple[int, int]]:
-    matcher = SequenceMatcher(None, a, b, autojunk=True)
-    pairs = []
-    for i, j, size in matcher.get_matching_blocks():
-        pairs.extend((i + k, j + k) for k in range(size))
-    return pairs
-
-
-def _align_tokens(page_tokens: list[str],
-                  gold_tokens: list[str]) -> tuple[list[tuple[int, int]], str]:
-    """Matched ``(page index, gold index)`` pairs of an order-preserving token alignment.
-
-    Tokens that do not occur on the other side can never match, so they are dropped
-    before the alignment (this shrinks pages with much boilerplate a lot) and the indices
-    are mapped back afterwards.
-    """
-    vocab: dict[str, int] = {}
-    gold_ids = [vocab.setdefault(t, len(vocab)) for t in gold_tokens]
-    page_set = set(page_tokens)
-    gold_set = set(gold_tokens)
-    a_idx = [i for i, t in enumerate(page_tokens) if t in gold_set]
-    b_idx = [j for j, t in enumerate(gold_tokens) if t in page_set]
-    a = [vocab[page_tokens[i]] for i in a_idx]
-    b = [gold_ids[j] for j in b_idx]
-    if len(a) * len(b) <= MAX_LCS_BITS:
-        pairs, how = _lcs_pairs(a, b), "lcs"
-    else:
-        pairs, how = _difflib_pairs(a, b), "difflib"
-    return [(a_idx[i], b_idx[j]) for i, j in pairs], how
-
-
 def _fix_utf16(text: str) -> str:
     """Gold text that is UTF-16 read as a single-byte code page (starts with the BOM
     read as ``ÿþ``/``þÿ``) decoded properly; other text unchanged."""
@@ -740,44 +578,6 @@ def _fix_utf16(text: str) -> str:
         except (UnicodeEncodeError, UnicodeDecodeError):
             pass
     return text
-
-
-def _covered_tokens(page_tokens: list[str], starts: Sequence[int], ends: Sequence[int],
-                    gold_tokens: list[str]) -> tuple[list[dict[int, int]], str, int]:
-    """Align page tokens to gold tokens; per block ``{page index: gold index}`` of its
-    covered tokens (in runs of at least :data:`MIN_RUN`, or a run covering a whole
-    shorter block), the aligner used, and how many tokens the short-block rule added."""
-    pairs, how = _align_tokens(page_tokens, gold_tokens)
-    run_of: dict[int, tuple[int, int]] = {}   # page index -> (run start, run end)
-    matched_gold: dict[int, int] = {}         # page index -> gold index
-    k = 0
-    while k < len(pairs):
-        e = k + 1
-        while (e < len(pairs) and pairs[e][0] == pairs[e - 1][0] + 1
-               and pairs[e][1] == pairs[e - 1][1] + 1):
-            e += 1
-        span = (pairs[k][0], pairs[e - 1][0] + 1)
-        for p, g in pairs[k:e]:
-            run_of[p] = span
-            matched_gold[p] = g
-        k = e
-    covered: list[dict[int, int]] = []
-    short = 0
-    for s, e in zip(starts, ends):
-        size = e - s
-        found: dict[int, int] = {}
-        for p in range(s, e):
-            span = run_of.get(p)
-            if span is None:
-                continue
-            run_len = span[1] - span[0]
-            if run_len >= MIN_RUN:
-                found[p] = matched_gold[p]
-            elif size < MIN_RUN and span[0] <= s and span[1] >= e:
-                found[p] = matched_gold[p]
-                short += 1
-        covered.append(found)
-    return covered, how, short
 
 
 def _text_transfer(blocks: Sequence[Block], golds: Sequence[tuple[str, str]]) -> Transfer:
@@ -796,7 +596,7 @@ def _text_transfer(blocks: Sequence[Block], golds: Sequence[tuple[str, str]]) ->
         toks = tokenize(_fix_utf16(text or ""))
         gold_tokens.extend(toks)
         gold_label.extend([label] * len(toks))
-    covered, how, short = _covered_tokens(page_tokens, starts, ends, gold_tokens)
+    covered, how, short = covered_tokens(page_tokens, starts, ends, gold_tokens)
 
     labels: list[str | None] = [None] * n
     provenance: list[str | None] = [None] * n
