@@ -1,4 +1,4 @@
-"""Tests of boilerkit.datasets.transfer (gold labels -> blocks).
+"""Tests of boilerkit.datasets.transfer and its rule modules (gold labels -> blocks).
 
 The unit tests build tiny pages by hand, one or more per transfer rule.  The data tests
 need the staged datasets (env BOILERKIT_DATA, default ../shared/datasets) and skip cleanly
@@ -13,10 +13,11 @@ import pytest
 
 from boilerkit.blocks import build_blocks
 from boilerkit.datasets.alignment import tokenize
+from boilerkit.datasets.repair import unmojibake
 from boilerkit.datasets.sources import (
     DatasetNotFound, SourcePage, data_root, load_source, strip_krdwrd_annotation,
 )
-from boilerkit.datasets.transfer import LABELS, Transfer, transfer_labels, unmojibake
+from boilerkit.datasets.transfer import LABELS, Transfer, transfer_labels
 from boilerkit.parse import parse_html
 
 
@@ -452,7 +453,7 @@ def test_postlight_container_minus_clean():
 
 def test_postlight_selector_rules():
     pytest.importorskip("cssselect")
-    from boilerkit.datasets.transfer import postlight_article_text, postlight_containers
+    from boilerkit.datasets.postlight import postlight_article_text, postlight_containers
 
     root = parse_html("<html><body><div class='a'>one</div><div class='a'>two</div>"
                       "<div class='b'>three <span class='x'>drop</span> tail</div>"
