@@ -1,4 +1,4 @@
-"""Tests of boilerkit.datasets.transfer (gold labels -> blocks).
+"""Tests of boilerkit.datasets.transfer and its rule modules (gold labels -> blocks).
 
 The unit tests build tiny pages by hand, one or more per transfer rule.  The data tests
 need the staged datasets (env BOILERKIT_DATA, default ../shared/datasets) and skip cleanly
@@ -8,17 +8,16 @@ without them.
 from __future__ import annotations
 
 import itertools
-import random
 
 import pytest
 
 from boilerkit.blocks import build_blocks
+from boilerkit.datasets.alignment import tokenize
+from boilerkit.datasets.repair import unmojibake
 from boilerkit.datasets.sources import (
     DatasetNotFound, SourcePage, data_root, load_source, strip_krdwrd_annotation,
 )
-from boilerkit.datasets.transfer import (
-    LABELS, Transfer, _lcs_pairs, align_block_texts, tokenize, transfer_labels, unmojibake,
-)
+from boilerkit.datasets.transfer import LABELS, Transfer, transfer_labels
 from boilerkit.parse import parse_html
 
 
@@ -47,44 +46,6 @@ def _doc(body: str, head: str = "") -> str:
 
 
 # =========================================================================== helpers
-
-def test_tokenize_lowercases_and_splits_cjk():
-    assert tokenize("Hello, World! 東京 news_2") == ["hello", "world", "東", "京", "news", "2"]
-    assert tokenize("»  |  ") == []
-
-
-def test_lcs_pairs_is_a_longest_common_subsequence():
-    def lcs_length(a, b):
-        rows = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
-        for i, x in enumerate(a):
-            for j, y in enumerate(b):
-                rows[i + 1][j + 1] = (rows[i][j] + 1 if x == y
-                                      else max(rows[i][j + 1], rows[i + 1][j]))
-        return rows[-1][-1]
-
-    rng = random.Random(3)
-    for _ in range(300):
-        a = [rng.randrange(4) for _ in range(rng.randrange(25))]
-        b = [rng.randrange(4) for _ in range(rng.randrange(25))]
-        pairs = _lcs_pairs(a, b)
-        assert len(pairs) == lcs_length(a, b)
-        assert all(a[i] == b[j] for i, j in pairs)
-        assert all(p[0] < q[0] and p[1] < q[1] for p, q in zip(pairs, pairs[1:]))
-
-
-def test_lcs_prefers_the_latest_copy():
-    # "x y" appears twice in a; the copy next to the rest of the match is taken
-    pairs = _lcs_pairs([1, 2, 9, 9, 1, 2, 3], [1, 2, 3])
-    assert pairs == [(4, 0), (5, 1), (6, 2)]
-
-
-def test_align_block_texts_ignores_spacing_case_and_lost_characters():
-    src = ["Kosovo?s future", "Tags: a , b", "Extra block"]
-    dst = ["Kosovo’s future", "tags: a, b"]
-    mapping, how = align_block_texts(src, dst)
-    assert how == "aligned" and mapping == [0, 1]
-    assert align_block_texts(dst, dst) == ([0, 1], "identical")
-
 
 def test_unmojibake():
     assert unmojibake("CafÃ© crÃ¨me") == "Café crème"
@@ -492,7 +453,7 @@ def test_postlight_container_minus_clean():
 
 def test_postlight_selector_rules():
     pytest.importorskip("cssselect")
-    from boilerkit.datasets.transfer import postlight_article_text, postlight_containers
+    from boilerkit.datasets.postlight import postlight_article_text, postlight_containers
 
     root = parse_html("<html><body><div class='a'>one</div><div class='a'>two</div>"
                       "<div class='b'>three <span class='x'>drop</span> tail</div>"
