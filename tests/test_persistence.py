@@ -10,65 +10,25 @@ import joblib
 import numpy as np
 import pytest
 import sklearn
-from threadpoolctl import threadpool_limits
 
 import boilerkit
 from boilerkit import (
     BlockClassifier, BoilerkitError, ModelError, ModelIntegrityError, ModelNotFoundError,
-    ModelVersionError, build_blocks, load_model, parse_html, save_model,
+    ModelVersionError, load_model, save_model,
 )
 from boilerkit.features import FEATURE_SCHEMA_VERSION
 from boilerkit.persistence import FORMAT_VERSION, ModelVersionWarning, read_manifest
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _single_thread():
-    # HistGradientBoosting's OpenMP threads crawl when the machine is busy; one thread is plenty.
-    with threadpool_limits(limits=1):
-        yield
-
-
-# --------------------------------------------------------------------------- tiny model
-# Private stand-in for the conftest ``tiny_model`` fixture, so this module runs on its own.
-
-def _synthetic_page(i: int) -> str:
-    topic = ("river", "harbour", "orchard", "library")[i % 4]
-    nav = "".join(f'<li><a href="/{w}">{w.title()}</a></li>' for w in ("home", "sport", topic))
-    paras = "".join(f"<p>The {topic} story, part {k}, explains how the {topic} changed the town "
-                    f"over a decade, and what officials now plan to do about it.</p>" for k in range(3))
-    related = "".join(f'<li><a href="/r{k}">More on the {topic}: {w}</a></li>'
-                      for k, w in enumerate(("past", "future")))
-    return (
-        "<html><body>"
-        f'<nav data-label="navigation"><ul>{nav}</ul></nav>'
-        f'<article data-label="article"><h1>All about the {topic}</h1>{paras}</article>'
-        f'<aside class="related-posts" data-label="teaser"><ul>{related}</ul></aside>'
-        f'<section id="comments" data-label="comment"><p>Great piece on the {topic}! Reader {i}</p>'
-        f'<form><textarea>Your comment</textarea><input type="submit" value="Post"></form></section>'
-        "</body></html>")
-
-
-def _label_of(block) -> str | None:
-    for element in block.element.iterancestors():
-        if element.get("data-label"):
-            return element.get("data-label")
-    return None
-
-
 @pytest.fixture(scope="module")
-def _pages():
-    return [build_blocks(parse_html(_synthetic_page(i))) for i in range(5)]
-
-
-@pytest.fixture(scope="module")
-def _tiny_model(_pages) -> BlockClassifier:
-    labels = [[_label_of(block) for block in page] for page in _pages]
-    return BlockClassifier(max_iter=20, min_samples_leaf=2).fit(_pages, labels)
+def pages(labelled_pages):
+    """The blocks of a few of the conftest pages, to compare predictions on."""
+    return [page.blocks for page in labelled_pages[:5]]
 
 
 @pytest.fixture()
-def saved_dir(_tiny_model, tmp_path):
-    save_model(_tiny_model, tmp_path / "model")
+def saved_dir(tiny_model, tmp_path):
+    save_model(tiny_model, tmp_path / "model")
     return tmp_path / "model"
 
 
@@ -88,38 +48,38 @@ def _assert_same_predictions(a, b, pages):
 
 # --------------------------------------------------------------------------- round trips
 
-def test_save_to_directory_and_load(_tiny_model, _pages, tmp_path):
-    manifest_path = save_model(_tiny_model, tmp_path / "new" / "dir")
+def test_save_to_directory_and_load(tiny_model, pages, tmp_path):
+    manifest_path = save_model(tiny_model, tmp_path / "new" / "dir")
     assert manifest_path == tmp_path / "new" / "dir" / "manifest.json"
     assert (tmp_path / "new" / "dir" / "model.joblib").is_file()
     loaded = load_model(tmp_path / "new" / "dir")
     assert isinstance(loaded, BlockClassifier)
-    _assert_same_predictions(_tiny_model, loaded, _pages)
+    _assert_same_predictions(tiny_model, loaded, pages)
     # the manifest path itself also works
-    _assert_same_predictions(_tiny_model, load_model(manifest_path), _pages)
+    _assert_same_predictions(tiny_model, load_model(manifest_path), pages)
 
 
-def test_save_to_joblib_file_and_load(_tiny_model, _pages, tmp_path):
-    manifest_path = save_model(_tiny_model, tmp_path / "x.joblib")
+def test_save_to_joblib_file_and_load(tiny_model, pages, tmp_path):
+    manifest_path = save_model(tiny_model, tmp_path / "x.joblib")
     assert manifest_path == tmp_path / "x.json"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.joblib", "x.json"]
-    _assert_same_predictions(_tiny_model, load_model(tmp_path / "x.joblib"), _pages)
-    _assert_same_predictions(_tiny_model, load_model(str(tmp_path / "x.joblib")), _pages)
+    _assert_same_predictions(tiny_model, load_model(tmp_path / "x.joblib"), pages)
+    _assert_same_predictions(tiny_model, load_model(str(tmp_path / "x.joblib")), pages)
 
 
-def test_model_save_method(_tiny_model, _pages, tmp_path):
-    manifest_path = _tiny_model.save(tmp_path / "m", metadata={"training_pages": 5})
+def test_model_save_method(tiny_model, pages, tmp_path):
+    manifest_path = tiny_model.save(tmp_path / "m", metadata={"training_pages": 5})
     assert json.loads(manifest_path.read_text())["training_pages"] == 5
-    _assert_same_predictions(_tiny_model, load_model(tmp_path / "m"), _pages)
+    _assert_same_predictions(tiny_model, load_model(tmp_path / "m"), pages)
 
 
-def test_manifest_contents(_tiny_model, saved_dir):
+def test_manifest_contents(tiny_model, saved_dir):
     manifest = read_manifest(saved_dir)
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["boilerkit_version"] == boilerkit.__version__
     assert manifest["sklearn_version"] == sklearn.__version__
     assert manifest["feature_schema_version"] == FEATURE_SCHEMA_VERSION
-    assert manifest["labels"] == [str(label) for label in _tiny_model.classes_]
+    assert manifest["labels"] == [str(label) for label in tiny_model.classes_]
     assert manifest["sha256"] == hashlib.sha256((saved_dir / "model.joblib").read_bytes()).hexdigest()
     assert manifest["params"]["max_iter"] == 20
 
@@ -129,12 +89,12 @@ def test_loaded_model_carries_its_manifest(saved_dir):
     assert model.manifest_ == read_manifest(saved_dir)
 
 
-def test_metadata_cannot_overwrite_reserved_manifest_fields(_tiny_model, _pages, tmp_path):
+def test_metadata_cannot_overwrite_reserved_manifest_fields(tiny_model, pages, tmp_path):
     try:
-        save_model(_tiny_model, tmp_path / "m", metadata={"sha256": "hash-of-the-training-data"})
+        save_model(tiny_model, tmp_path / "m", metadata={"sha256": "hash-of-the-training-data"})
     except ValueError:
         return  # refusing reserved keys is a fine answer too
-    _assert_same_predictions(_tiny_model, load_model(tmp_path / "m"), _pages)
+    _assert_same_predictions(tiny_model, load_model(tmp_path / "m"), pages)
 
 
 # --------------------------------------------------------------------------- failures
@@ -201,13 +161,13 @@ def _other_patch_release(version: str) -> str:
     return f"{major}.{minor}.{patch_number + 1}"
 
 
-def test_other_sklearn_patch_release_only_warns(_tiny_model, _pages, saved_dir):
+def test_other_sklearn_patch_release_only_warns(tiny_model, pages, saved_dir):
     other = _other_patch_release(sklearn.__version__)
     assert other != sklearn.__version__
     _rewrite_manifest(saved_dir, sklearn_version=other)
     with pytest.warns(ModelVersionWarning, match=other):
         model = load_model(saved_dir)
-    _assert_same_predictions(_tiny_model, model, _pages)
+    _assert_same_predictions(tiny_model, model, pages)
 
 
 def test_same_sklearn_version_does_not_warn(saved_dir):
