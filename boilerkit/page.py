@@ -12,7 +12,7 @@ from typing import Any
 
 import lxml.etree
 
-from .blocks import Block
+from .blocks import BLOCK_TAGS, SKIPPED_TAGS, Block
 from .errors import ArgumentError
 
 FORMATS = ("text", "markdown", "json", "html")
@@ -211,6 +211,42 @@ def _escape_cell(text: str) -> str:
     return _escape_inline(" ".join(text.split()), table=True)
 
 
+def _preformatted(block: Block, seen: dict[lxml.etree._Element, str | None]) -> str:
+    """The text of a ``pre`` block with its line breaks and indentation.
+
+    That is the element's text minus what blocks leave out (scripts, styles,
+    comments, ...). A ``pre`` with a block-level element inside is several
+    blocks, so each gives its own (whitespace-collapsed) text instead. The
+    walk stops at the first block-level element and ``seen`` remembers each
+    element's result, so nested or split ``pre`` elements take linear time.
+    """
+    element = block.element
+    if element is None:
+        return block.text
+    if element not in seen:
+        seen[element] = _pre_text(element)
+    code = seen[element]
+    return block.text if code is None else code
+
+
+def _pre_text(element: lxml.etree._Element) -> str | None:
+    """The text of ``element`` with its whitespace, or ``None`` if a block-level element is inside."""
+    parts: list[str] = [element.text or ""]
+    walker = lxml.etree.iterwalk(element, events=("start", "end"))
+    for event, node in walker:
+        if node is element:
+            continue
+        if event == "end":
+            parts.append(node.tail or "")
+        elif not isinstance(node.tag, str) or node.tag in SKIPPED_TAGS:
+            walker.skip_subtree()
+        elif node.tag in BLOCK_TAGS:
+            return None
+        else:
+            parts.append(node.text or "")
+    return "".join(parts).strip("\n")
+
+
 def _code_fence(code: str) -> str:
     """A backtick fence longer than any backtick run in ``code``, so it cannot close early."""
     longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
@@ -286,6 +322,7 @@ def _render_markdown(blocks: Sequence[Block]) -> str:
     parts: list[str] = []
     items: list[str] = []  # consecutive list items: one part
     numbering = _Numbering()
+    pre_texts: dict[lxml.etree._Element, str | None] = {}
     for kind, run in _runs(blocks):
         if kind == "block" and run[0].tag in _LIST_ITEM_TAGS:
             items.append(numbering.prefix(run[0])
@@ -308,8 +345,8 @@ def _render_markdown(blocks: Sequence[Block]) -> str:
         block = run[0]
         if block.tag in _HEADING_LEVELS:
             parts.append("#" * _HEADING_LEVELS[block.tag] + " " + _escape_heading(block.text))
-        elif block.tag == "pre" and block.element is not None:
-            code = "".join(block.element.itertext()).strip("\n")
+        elif block.tag == "pre":
+            code = _preformatted(block, pre_texts)
             fence = _code_fence(code)
             parts.append(f"{fence}\n{code}\n{fence}")
         elif block.tag == "blockquote":
@@ -347,6 +384,7 @@ def _render_html(blocks: Sequence[Block]) -> str:
         return ""  # nothing to wrap: like the other formats, no output
     out: list[str] = []
     open_list = None
+    pre_texts: dict[lxml.etree._Element, str | None] = {}
     for kind, run in _runs(blocks):
         block = run[0]
         list_tag = None
@@ -372,10 +410,9 @@ def _render_html(blocks: Sequence[Block]) -> str:
             out.append(f"<li>{text}</li>")
         elif block.tag in _HEADING_LEVELS:
             out.append(f"<{block.tag}>{text}</{block.tag}>")
-        elif block.tag == "pre" and block.element is not None:
-            code = "".join(block.element.itertext()).strip("\n")
-            out.append(f"<pre>{html_escape.escape(code)}</pre>")
-        elif block.tag in ("pre", "blockquote"):
+        elif block.tag == "pre":
+            out.append(f"<pre>{html_escape.escape(_preformatted(block, pre_texts))}</pre>")
+        elif block.tag == "blockquote":
             out.append(f"<{block.tag}>{text}</{block.tag}>")
         else:
             out.append(f"<p>{text}</p>")
