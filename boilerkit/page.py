@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_escape
 import json
+import numbers
 import re
 import string
 from collections.abc import Iterable, Iterator, Sequence
@@ -103,9 +104,9 @@ class Page:
         With ``min_probability``, only blocks whose label has at least that probability.
         """
         wanted = None if label is None else {label} if isinstance(label, str) else set(label)
+        threshold = float(min_probability)  # a numpy float32 would compare in float32
         return [block for block in self.blocks
-                if (wanted is None or block.label in wanted)
-                and block.probability >= min_probability]
+                if (wanted is None or block.label in wanted) and block.probability >= threshold]
 
     def text(self, label: str | Iterable[str] | None = "article") -> str:
         """Plain text of the blocks with ``label``, paragraphs separated by blank lines."""
@@ -134,7 +135,7 @@ def check_format(format: str) -> None:
 
 def check_probability(value: float) -> None:
     """Raise :class:`~boilerkit.errors.ArgumentError` unless ``0 <= value <= 1``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
         raise ArgumentError(f"min_probability must be a number from 0 to 1, got {value!r}")
 
 
