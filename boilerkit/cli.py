@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +116,7 @@ _SIZE_SUFFIXES = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 def _max_bytes(text: str) -> int | None:
     """``"20000000"``, ``"50M"`` (also K, G; binary) -> bytes; ``"0"``/``"none"`` -> ``None``."""
     value = text.strip().lower().removesuffix("ib").removesuffix("b")
-    if value in ("none", "0"):
+    if value == "none":
         return None
     factor = _SIZE_SUFFIXES.get(value[-1:], 1)
     if factor > 1:
@@ -128,7 +128,7 @@ def _max_bytes(text: str) -> int | None:
             f"expected a number of bytes (e.g. 20000000 or 50M), 0 or none: {text!r}") from None
     if number < 0:
         raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more: {text}")
-    return number * factor
+    return number * factor or None
 
 
 def _estimator_params() -> dict[str, object]:

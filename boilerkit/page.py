@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_escape
 import json
+import numbers
 import re
 import string
 from collections.abc import Iterable, Iterator, Sequence
@@ -12,7 +13,7 @@ from typing import Any
 
 import lxml.etree
 
-from .blocks import Block
+from .blocks import BLOCK_TAGS, SKIPPED_TAGS, Block
 from .errors import ArgumentError
 
 FORMATS = ("text", "markdown", "json", "html")
@@ -137,9 +138,9 @@ class Page:
         With ``min_probability``, only blocks whose label has at least that probability.
         """
         wanted = None if label is None else {label} if isinstance(label, str) else set(label)
+        threshold = float(min_probability)  # a numpy float32 would compare in float32
         return [block for block in self.blocks
-                if (wanted is None or block.label in wanted)
-                and block.probability >= min_probability]
+                if (wanted is None or block.label in wanted) and block.probability >= threshold]
 
     def text(self, label: str | Iterable[str] | None = "article") -> str:
         """Plain text of the blocks with ``label``, paragraphs separated by blank lines."""
@@ -168,7 +169,7 @@ def check_format(format: str) -> None:
 
 def check_probability(value: float) -> None:
     """Raise :class:`~boilerkit.errors.ArgumentError` unless ``0 <= value <= 1``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
         raise ArgumentError(f"min_probability must be a number from 0 to 1, got {value!r}")
 
 
@@ -243,6 +244,42 @@ def _escape_heading(text: str) -> str:
 
 def _escape_cell(text: str) -> str:
     return _escape_inline(" ".join(text.split()), table=True)
+
+
+def _preformatted(block: Block, seen: dict[lxml.etree._Element, str | None]) -> str:
+    """The text of a ``pre`` block with its line breaks and indentation.
+
+    That is the element's text minus what blocks leave out (scripts, styles,
+    comments, ...). A ``pre`` with a block-level element inside is several
+    blocks, so each gives its own (whitespace-collapsed) text instead. The
+    walk stops at the first block-level element and ``seen`` remembers each
+    element's result, so nested or split ``pre`` elements take linear time.
+    """
+    element = block.element
+    if element is None:
+        return block.text
+    if element not in seen:
+        seen[element] = _pre_text(element)
+    code = seen[element]
+    return block.text if code is None else code
+
+
+def _pre_text(element: lxml.etree._Element) -> str | None:
+    """The text of ``element`` with its whitespace, or ``None`` if a block-level element is inside."""
+    parts: list[str] = [element.text or ""]
+    walker = lxml.etree.iterwalk(element, events=("start", "end"))
+    for event, node in walker:
+        if node is element:
+            continue
+        if event == "end":
+            parts.append(node.tail or "")
+        elif not isinstance(node.tag, str) or node.tag in SKIPPED_TAGS:
+            walker.skip_subtree()
+        elif node.tag in BLOCK_TAGS:
+            return None
+        else:
+            parts.append(node.text or "")
+    return "".join(parts).strip("\n")
 
 
 def _code_fence(code: str) -> str:
@@ -320,6 +357,7 @@ def _render_markdown(blocks: Sequence[Block]) -> str:
     parts: list[str] = []
     items: list[str] = []  # consecutive list items: one part
     numbering = _Numbering()
+    pre_texts: dict[lxml.etree._Element, str | None] = {}
     for kind, run in _runs(blocks):
         if kind == "block" and run[0].tag in _LIST_ITEM_TAGS:
             items.append(numbering.prefix(run[0])
@@ -342,8 +380,8 @@ def _render_markdown(blocks: Sequence[Block]) -> str:
         block = run[0]
         if block.tag in _HEADING_LEVELS:
             parts.append("#" * _HEADING_LEVELS[block.tag] + " " + _escape_heading(block.text))
-        elif block.tag == "pre" and block.element is not None:
-            code = "".join(block.element.itertext()).strip("\n")
+        elif block.tag == "pre":
+            code = _preformatted(block, pre_texts)
             fence = _code_fence(code)
             parts.append(f"{fence}\n{code}\n{fence}")
         elif block.tag == "blockquote":
@@ -381,6 +419,7 @@ def _render_html(blocks: Sequence[Block]) -> str:
         return ""  # nothing to wrap: like the other formats, no output
     out: list[str] = []
     open_list = None
+    pre_texts: dict[lxml.etree._Element, str | None] = {}
     for kind, run in _runs(blocks):
         block = run[0]
         list_tag = None
@@ -406,10 +445,9 @@ def _render_html(blocks: Sequence[Block]) -> str:
             out.append(f"<li>{text}</li>")
         elif block.tag in _HEADING_LEVELS:
             out.append(f"<{block.tag}>{text}</{block.tag}>")
-        elif block.tag == "pre" and block.element is not None:
-            code = "".join(block.element.itertext()).strip("\n")
-            out.append(f"<pre>{html_escape.escape(code)}</pre>")
-        elif block.tag in ("pre", "blockquote"):
+        elif block.tag == "pre":
+            out.append(f"<pre>{html_escape.escape(_preformatted(block, pre_texts))}</pre>")
+        elif block.tag == "blockquote":
             out.append(f"<{block.tag}>{text}</{block.tag}>")
         else:
             out.append(f"<p>{text}</p>")

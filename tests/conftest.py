@@ -1,8 +1,9 @@
 """Shared fixtures: small synthetic pages in the ``data-label`` format and a tiny model.
 
-The shipped default model does not exist in the repository, so tests train
-their own on pages made up here. It is trained once per session and is far
-too small to be good; it only has to produce every label.
+Tests train their own tiny model on pages made up here, so that they do not
+depend on the shipped model (``models/boilerkit-news-4class``, which only the
+end-to-end tests in ``test_example.py`` use) and stay fast. It is trained once
+per session and is far too small to be good; it only has to produce every label.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import lxml.etree
+import numpy as np
 import pytest
 
 import boilerkit
@@ -131,6 +132,8 @@ def test_extract_min_probability_keeps_only_sure_blocks(html, page, tiny_model):
         page.render(labels=LABELS)
     assert page.render(labels=LABELS, min_probability=threshold) == \
         boilerkit.extract(html, label=LABELS, model=tiny_model, min_probability=threshold)
+    assert page.render(labels=LABELS, min_probability=np.float32(threshold)) == \
+        page.render(labels=LABELS, min_probability=float(np.float32(threshold)))
 
 
 @pytest.mark.parametrize("value", [-0.1, 1.5, float("nan"), "0.5", None, True])

@@ -267,8 +267,8 @@ def test_train_with_splits(tmp_path, capsys, make_labelled_html):
 
 
 @pytest.mark.parametrize("text, value", [("1000", 1000), ("50M", 50 * 1024 ** 2), ("2k", 2048),
-                                         ("1GiB", 1024 ** 3), ("0", None), ("none", None),
-                                         ("None", None)])
+                                         ("1GiB", 1024 ** 3), ("0", None), ("0M", None),
+                                         ("none", None), ("None", None)])
 def test_max_bytes_values(text, value):
     assert cli._max_bytes(text) == value
 

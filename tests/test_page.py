@@ -122,6 +122,40 @@ def test_markdown_pre_and_blockquote():
     assert render(page.blocks, "markdown") == "```\ndef f():\n    return 1\n```\n\n> Quoted words."
 
 
+def test_pre_code_keeps_its_lines_but_not_scripts_and_not_the_text_of_nested_blocks():
+    page = _page("<pre>  a\n  b<script>evil()</script> <b>c</b>\n</pre>"
+                 "<pre>x<div>inner</div>y</pre>")
+    assert render(page.blocks, "markdown") == (
+        "```\n  a\n  b c\n```\n\n```\nx\n```\n\ninner\n\n```\ny\n```")
+    html = render(page.blocks, "html")
+    assert "evil" not in html and html.count("inner") == 1
+    assert "<pre>  a\n  b c</pre>" in html
+
+
+def test_nested_pre_elements_render_in_linear_time():
+    # Regression (fuzz/run.py): every pre took the text of its whole subtree, so nested
+    # pre elements cost quadratic time (and repeated the text of the inner ones).
+    n = 1_500
+    page = _page("<pre>" + ("line of code " * 80 + "\n<pre>") * n + "end" + "</pre>" * (n + 1))
+    assert len(page) == n + 1
+    started = time.perf_counter()
+    for format in ("markdown", "html"):
+        out = render(page.blocks, format)
+        assert out.count("line of code") == 80 * n
+    assert time.perf_counter() - started < 10
+
+
+def test_a_pre_split_into_many_blocks_is_read_once():
+    # Each of its blocks used to walk the inline elements before the first div again.
+    n = 3_000
+    page = _page("<pre>" + "<b>code</b> " * 20_000 + "<div>a</div>b" * n + "</pre>")
+    assert len(page) == 2 * n + 1
+    started = time.perf_counter()
+    out = render(page.blocks, "markdown")
+    assert time.perf_counter() - started < 10
+    assert out.count("```\nb\n```") == n
+
+
 def test_markdown_code_fence_is_longer_than_backticks_in_the_code():
     page = _page("<pre>a\n```\nb</pre><p>After.</p>")
     out = render(page.blocks, "markdown")
@@ -241,10 +275,11 @@ def test_json_keeps_non_ascii():
 
 def test_every_format_renders_an_empty_selection():
     page = _page(_FULL)
-    for fmt in FORMATS:
-        out = render(page.blocks_with("no-such-label"), fmt, page=page)
-        assert isinstance(out, str)
-    assert render([], "text") == "" and render([], "markdown") == "" and render([], "html") == ""
+    for fmt in ("text", "markdown", "html"):
+        assert render(page.blocks_with("no-such-label"), fmt, page=page) == ""
+        assert render([], fmt) == ""
+    document = json.loads(render(page.blocks_with("no-such-label"), "json", page=page))
+    assert document["blocks"] == [] and document["text"] == "" and document["url"] == page.url
     assert json.loads(render([], "json"))["blocks"] == []
 
 
