@@ -26,6 +26,8 @@ Extractor = Callable[[str | bytes], str]
 #: How each extractor is called (shown in RESULTS.md).
 DESCRIPTIONS = {
     "boilerkit": 'boilerkit.extract(html)  (label="article", text format, shipped model)',
+    "boilerkit-research": 'boilerkit.extract(html, model=load_model(RESEARCH_MODEL))  '
+                          '(label="article", text format; given by --research-model)',
     "trafilatura": "trafilatura.extract(html, include_comments=False), other options default",
     "readability": "readability.Document(html).summary(html_partial=True), then HTML to text",
     "justext": "justext.justext(html, frozenset(), stopwords_low=0, stopwords_high=0): "
@@ -43,21 +45,25 @@ DESCRIPTIONS = {
 
 #: Distribution whose version is reported for each extractor.
 DISTRIBUTIONS = {
-    "boilerkit": None, "trafilatura": "trafilatura", "readability": "readability-lxml",
+    "boilerkit": None, "boilerkit-research": None, "trafilatura": "trafilatura", "readability": "readability-lxml",
     "justext": "jusText", "boilerpy3": "boilerpy3", "goose3": "goose3",
     "newspaper4k": "newspaper4k", "resiliparse": "Resiliparse", "inscriptis": "inscriptis",
     "html-text": "html-text", "ref-nothing": None, "ref-alltext": "lxml",
 }
 
 INPUT = {
-    "boilerkit": "bytes", "trafilatura": "bytes", "readability": "str", "justext": "str",
+    "boilerkit": "bytes", "boilerkit-research": "bytes", "trafilatura": "bytes", "readability": "str", "justext": "str",
     "boilerpy3": "str", "goose3": "str", "newspaper4k": "str", "resiliparse": "str",
     "inscriptis": "str", "html-text": "str", "ref-nothing": "str", "ref-alltext": "bytes",
 }
 
+#: boilerkit's rows: the default model and, when given, the research model.
+BOILERKIT_ROWS = ("boilerkit", "boilerkit-research")
 #: Order of the tables.
 ORDER = list(DESCRIPTIONS)
-PEERS = [n for n in ORDER if n not in ("boilerkit", "ref-nothing", "ref-alltext")]
+#: Extractors run when none are named: the research row only with ``--research-model``.
+DEFAULT_ORDER = [n for n in ORDER if n != "boilerkit-research"]
+PEERS = [n for n in ORDER if n not in BOILERKIT_ROWS + ("ref-nothing", "ref-alltext")]
 
 
 def _s(html: str | bytes) -> str:
@@ -66,38 +72,51 @@ def _s(html: str | bytes) -> str:
 
 #: Benchmark another boilerkit model than the shipped one (``run.py --model PATH``).
 MODEL_ENV = "BOILERKIT_BENCH_MODEL"
+#: The research model's folder (``run.py --research-model PATH``).
+RESEARCH_MODEL_ENV = "BOILERKIT_BENCH_RESEARCH_MODEL"
 
 
-@functools.lru_cache(maxsize=1)
-def boilerkit_model():
-    """The model boilerkit is benchmarked with: ``$BOILERKIT_BENCH_MODEL`` if set, else the
-    shipped default (raises ``ModelNotFoundError`` while there is none)."""
-    path = os.environ.get(MODEL_ENV)
-    if path:
-        from boilerkit.persistence import load_model
+@functools.lru_cache(maxsize=2)
+def boilerkit_model(row: str = "boilerkit"):
+    """The model of a boilerkit row: for ``"boilerkit"``, ``$BOILERKIT_BENCH_MODEL`` if set,
+    else the shipped default; for ``"boilerkit-research"``, ``$BOILERKIT_BENCH_RESEARCH_MODEL``
+    (``LookupError`` when unset)."""
+    from boilerkit.persistence import default_model, load_model
+
+    if row == "boilerkit-research":
+        path = os.environ.get(RESEARCH_MODEL_ENV)
+        if not path:
+            raise LookupError("no research model given (--research-model PATH)")
         return load_model(path)
-    from boilerkit.persistence import default_model
-    return default_model()
+    path = os.environ.get(MODEL_ENV)
+    return load_model(path) if path else default_model()
 
 
-def make_boilerkit() -> Extractor:
-    import boilerkit
+def model_path(row: str = "boilerkit") -> str:
+    """The folder of a row's model (for the report and for subprocesses)."""
+    if row == "boilerkit-research":
+        return os.environ.get(RESEARCH_MODEL_ENV, "")
+    if os.environ.get(MODEL_ENV):
+        return os.environ[MODEL_ENV]
+    from boilerkit.persistence import default_model_path
+    return str(default_model_path())
 
-    model = boilerkit_model()
 
-    def run(html):
-        return boilerkit.extract(html, model=model)
-    return run
+def _boilerkit_factory(row: str, label: str = "article"):
+    def factory() -> Extractor:
+        import boilerkit
+
+        model = boilerkit_model(row)
+
+        def run(html):
+            return boilerkit.extract(html, label=label, model=model)
+        return run
+    factory.__name__ = f"make_{row.replace('-', '_')}_{label}"
+    return factory
 
 
-def make_boilerkit_comments() -> Extractor:
-    import boilerkit
-
-    model = boilerkit_model()
-
-    def run(html):
-        return boilerkit.extract(html, label="comment", model=model)
-    return run
+make_boilerkit = _boilerkit_factory("boilerkit")
+make_boilerkit_comments = _boilerkit_factory("boilerkit", "comment")
 
 
 def make_trafilatura() -> Extractor:
@@ -236,6 +255,7 @@ def lxml_parse_floor() -> Extractor:
 
 FACTORIES: dict[str, Callable[[], Extractor]] = {
     "boilerkit": make_boilerkit,
+    "boilerkit-research": _boilerkit_factory("boilerkit-research"),
     "trafilatura": make_trafilatura,
     "readability": make_readability,
     "justext": make_justext,
@@ -251,12 +271,13 @@ FACTORIES: dict[str, Callable[[], Extractor]] = {
 
 COMMENT_FACTORIES: dict[str, Callable[[], Extractor]] = {
     "boilerkit": make_boilerkit_comments,
+    "boilerkit-research": _boilerkit_factory("boilerkit-research", "comment"),
     "trafilatura": make_trafilatura_comments,
 }
 
 
 def version_of(name: str) -> str:
-    if name == "boilerkit":
+    if name in BOILERKIT_ROWS:
         try:
             import boilerkit
             return boilerkit.__version__

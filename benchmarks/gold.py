@@ -8,10 +8,26 @@
 * ``dragnet``: ``gold["article"]`` / ``gold["comments"]``.
 * ``cleaneval``, ``cleanportaleval``, ``big9-chaos``: ``gold["article"]``.
 * ``readability``: the text of ``gold["expected_html"]``.
+
+Modern sets (several acceptable references per page; a page scores its best, see
+:func:`article_references`):
+
+* ``fundus-eval``: the ``body`` paragraphs; each optional ``[...]`` paragraph may be there
+  (brackets removed) or not, as in the set's own scorer (every subset when a page has at
+  most 4 optional paragraphs, else all or none).
+* ``fundus-tests``: summary, then each section's headline and paragraphs.
+* ``postlight-fixtures``: the text of the container(s) the per-site content selectors pick,
+  minus the ``clean`` elements (``boilerkit.datasets.transfer.postlight_article_text``).
+* ``wcxb``: ``main_content`` (silver gold).
+
+None of the four golds holds the headline, which the labelling guideline counts as article:
+on these sets every reference is accepted with or without the page's ``title`` in front,
+so that an extractor is neither rewarded nor penalised for the headline.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import lxml.etree
@@ -178,3 +194,53 @@ def comment_gold(page) -> str | None:
         return page.gold.get("comments") or None
     return None
 
+
+
+#: A fundus-eval page with more optional paragraphs than this is scored with all of them or
+#: none (the set's scorer, ``fundus_evaluation.score``, uses 4; 2^4 subsets otherwise).
+MAX_OPTIONAL_PARAGRAPHS = 4
+
+
+def _is_optional(paragraph: str) -> bool:
+    text = paragraph.strip()
+    return len(text) >= 2 and text[0] == "[" and text[-1] == "]"
+
+
+def fundus_bodies(body: list[str], max_optional: int = MAX_OPTIONAL_PARAGRAPHS) -> list[str]:
+    """The acceptable fundus-eval references: the body without each subset of its optional
+    ``[...]`` paragraphs (brackets removed), as the set's own scorer builds them."""
+    optional = [i for i, p in enumerate(body) if _is_optional(p)]
+    clean = [p.strip()[1:-1] if i in optional else p for i, p in enumerate(body)]
+    if len(optional) > max_optional:
+        removals = [(), tuple(optional)]
+    else:
+        removals = [c for n in range(len(optional) + 1) for c in itertools.combinations(optional, n)]
+    return ["\n".join(p for i, p in enumerate(clean) if i not in set(drop)) for drop in removals]
+
+
+def _with_title(title: str, references: list[str]) -> list[str]:
+    title = (title or "").strip()
+    if not title:
+        return references
+    return references + [f"{title}\n{ref}" for ref in references]
+
+
+def article_references(page) -> list[str] | None:
+    """The acceptable gold article texts of a page (the page scores the best of them), or
+    ``None`` when the source has no article text gold (trafilatura-eval: snippets only).
+    An empty list means the gold could not be derived (Postlight rules that match no
+    container): the page is left out of the token metrics."""
+    src, gold = page.source, page.gold
+    if src == "fundus-eval":
+        return _with_title(gold.get("title") or "", fundus_bodies(list(gold.get("body") or [])))
+    if src == "fundus-tests":
+        return _with_title(gold.get("title") or "", ["\n".join(gold.get("body") or [])])
+    if src == "postlight-fixtures":
+        from boilerkit.datasets.transfer import postlight_article_text   # needs cssselect
+        text = postlight_article_text(page.html, gold.get("selectors") or [],
+                                      gold.get("clean") or [])
+        return _with_title(gold.get("title") or "", [text]) if text.strip() else []
+    if src == "wcxb":
+        return _with_title(gold.get("title") or "", [gold.get("main_content") or ""])
+    text = article_gold(page)
+    return None if text is None else [text]

@@ -39,19 +39,14 @@ def _times(function, items) -> tuple[list[float], list]:
     return times, results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=300, help="pages per source at most")
-    parser.add_argument("--sources", default="trafilatura-eval,readability")
-    parser.add_argument("--model", help="model directory (default: the shipped model)")
-    parser.add_argument("--pure", action="store_true", help="no compiled accelerator")
-    args = parser.parse_args()
-    if args.pure:
-        blocks_module._speedups = features_module._speedups = None
-    use_speedups = not args.pure
-    pages = [page.html for source in args.sources.split(",")
-             for page in itertools.islice(load_source(source), args.pages)]
-    model = load_model(args.model) if args.model else default_model()
+#: Stage names of :func:`stage_times`, in print order.
+STAGES = ("lxml.html.fromstring (floor)", "parse_html", "build_blocks", "features", "model",
+          "blocks + features", "classify, end to end")
+
+
+def stage_times(pages: list[bytes], model, use_speedups: bool = True) -> dict[str, list[float]]:
+    """Milliseconds per page of each stage (keys: :data:`STAGES`), from a timed pass over
+    ``pages`` after an identical warm-up pass (caches, lazy imports)."""
 
     def features_of(blocks):
         return PageFeatures(blocks, model.feature_config, model._token_cache,
@@ -67,13 +62,26 @@ def main() -> None:
         model_ms = [max(t - f, 0.0) for t, f in zip(total_model, features_ms)]
         total, _ = _times(lambda html: boilerkit.classify(html, model=model, max_bytes=None),
                           pages)
-        return {"lxml.html.fromstring (floor)": floor, "parse_html": parse,
-                "build_blocks": blocks_ms, "features": features_ms, "model": model_ms,
-                "blocks + features": [b + f for b, f in zip(blocks_ms, features_ms)],
-                "classify, end to end": total}
+        return dict(zip(STAGES, (floor, parse, blocks_ms, features_ms, model_ms,
+                                 [b + f for b, f in zip(blocks_ms, features_ms)], total)))
 
-    run()  # warm-up: caches, lazy imports
-    stages = run()
+    run()
+    return run()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=300, help="pages per source at most")
+    parser.add_argument("--sources", default="trafilatura-eval,readability")
+    parser.add_argument("--model", help="model directory (default: the shipped model)")
+    parser.add_argument("--pure", action="store_true", help="no compiled accelerator")
+    args = parser.parse_args()
+    if args.pure:
+        blocks_module._speedups = features_module._speedups = None
+    pages = [page.html for source in args.sources.split(",")
+             for page in itertools.islice(load_source(source), args.pages)]
+    model = load_model(args.model) if args.model else default_model()
+    stages = stage_times(pages, model, use_speedups=not args.pure)
     blocks = [build_blocks(parse_html(html, max_bytes=None)) for html in pages]
     print(f"{len(pages)} pages of {args.sources}, "
           f"{statistics.mean(len(b) for b in blocks):.0f} blocks/page, "

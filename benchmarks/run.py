@@ -2,11 +2,14 @@
 """boilerkit benchmark: article/comment quality, block classes, speed and memory against peers.
 
     pip install '.[bench]'
-    python benchmarks/run.py            # full run, ~15-30 min on 2 cores
-    python benchmarks/run.py --quick    # a few pages per source, for development
+    python benchmarks/run.py [--research-model PATH]   # full run, ~30 min on 2 cores
+    python benchmarks/run.py --quick                   # a few pages per source, smoke test
+    python benchmarks/run.py --quality-only            # article, comments, block classes
 
-Writes ``RESULTS.md``, ``article-f1-vs-speed.png`` and ``results.json`` into ``--out``
-(default: this folder). Every number in them comes from the run that wrote them.
+Every source is scored on its site-disjoint ``test`` split only. Writes ``RESULTS.md``,
+``article-f1-vs-speed.png`` and ``results.json`` into ``--out`` (default: this folder).
+Every number in them comes from the run that wrote them, except the previous model's
+figures the targets compare with (``--baseline``, default: the committed results.json).
 Progress goes to stderr. See ``benchmarks/README.md``.
 """
 
@@ -22,6 +25,7 @@ import random
 import re
 import select
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -32,10 +36,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 # One thread per process for every extractor: single-process numbers are single-core numbers
-# (all cores are used only in the pool measurements). This is also required for safety:
-# scikit-learn's OpenMP runtime (libgomp, used by boilerkit's model) deadlocks in a fork()ed
-# child once the parent has run a parallel region. boilerkit with its default OpenMP threads
-# is timed separately, at the very end, after the last fork.
+# (all cores are used only in the pool measurements), and an OpenMP runtime that a peer's
+# dependency may load cannot deadlock in a fork()ed child.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
@@ -52,7 +54,8 @@ import numpy as np  # noqa: E402
 
 import adapters  # noqa: E402
 import metrics as M  # noqa: E402
-from data import SNIPPET_SOURCES, BenchPage, dataset_snapshots, load_test_pages  # noqa: E402
+from data import (POOLS, SNIPPET_SOURCES, SPEED_SOURCES, BenchPage,  # noqa: E402
+                  check_splits, dataset_snapshots, load_test_pages)
 from gold import decode_html  # noqa: E402
 
 warnings.filterwarnings("ignore")
@@ -61,12 +64,15 @@ logging.disable(logging.CRITICAL)         # goose3/newspaper/readability chatter
 N_BOOTSTRAP = 1000
 CALL_TIMEOUT = 30.0           # seconds per extractor call in the quality pass
 TASK_PAGES = 8                # pages per worker task in the quality pass
-SPEED_PAGES = 300             # speed/memory sample (full run)
+SPEED_PAGES = 300             # speed/memory sample (full run), from SPEED_SOURCES' test pages
 SCALES = (1, 2, 4, 8)         # page repetitions for the memory-scaling fit
 TRACEMALLOC_PAGES = 60        # first pages of the speed sample traced by tracemalloc
-
-OPENMP_ROW = "boilerkit-openmp"   # speed row: boilerkit with its default OpenMP threads
-OPENMP_PAGES = 60                  # ... timed on this many pages (spin-waiting threads are slow)
+QUICK_PAGES = 6               # --quick: pages per source of the article pass
+QUICK_BLOCK_PAGES = 4         # --quick: test pages per source of the block evaluation
+DENSE_SIBLINGS = 1_000_000    # the dense page (benchmarks/dense_page.py)
+CLI_REPEATS = 5               # timed runs of the one-page command in a fresh process
+#: As the model card: navigation that only a transfer rule made counts as "not article".
+LABEL_MAP = {"navigation@rule": "boilerplate"}
 PAGES: list[BenchPage] = []   # filled before any fork, shared copy-on-write with workers
 _T0 = time.monotonic()
 
@@ -105,30 +111,36 @@ def _quality_task(task):
     kind, name, indices = task
     if kind == "blocks":
         _mark(f"blocks\t{name}\t-1")
-        result = block_evaluation(quick=indices[0] if indices else None)
+        result = block_evaluation(name.split(","), quick=bool(indices))
         _mark("")
         return kind, name, result
     call = _call(kind, name)
     rows = []
     for i in indices:
-        page = PAGES[i]
         _mark(f"{kind}\t{name}\t{i}")
-        out, failed = call(page.input_for(adapters.INPUT[name]))
-        empty = not out.strip()
-        if kind == "comment":
-            bot = M.bag_of_tokens(out, page.comments)
-            rl = M.rouge_l(out, page.comments)
-            rows.append((i, failed, empty, (bot.precision, bot.recall, bot.f1),
-                         (rl.precision, rl.recall, rl.f1)))
-        elif page.source in SNIPPET_SOURCES:
-            rows.append((i, failed, empty, M.snippet_counts(out, page.with_, page.without), None))
-        else:
-            bot = M.bag_of_tokens(out, page.article)
-            rl = M.rouge_l(out, page.article)
-            rows.append((i, failed, empty, (bot.precision, bot.recall, bot.f1),
-                         (rl.precision, rl.recall, rl.f1)))
+        out, failed = call(PAGES[i].input_for(adapters.INPUT[name]))
+        rows.append((i, failed, not out.strip(), *score_output(kind, PAGES[i], out)))
     _mark("")
     return kind, name, rows
+
+
+def _prf(score) -> tuple[float, float, float]:
+    return score.precision, score.recall, score.f1
+
+
+def score_output(kind: str, page: BenchPage, out: str) -> tuple:
+    """(bag-of-tokens P/R/F1, ROUGE-L P/R/F1, snippet tp/fp/tn/fn) of one output; a part
+    the page has no gold for is ``None``. Article references: the best of the page's
+    acceptable references (:func:`gold.article_references`)."""
+    if kind == "comment":
+        return _prf(M.bag_of_tokens(out, page.comments)), _prf(M.rouge_l(out, page.comments)), None
+    tok = rl = snip = None
+    if page.references is not None:
+        tok = _prf(M.bag_of_tokens_best(out, page.references))
+        rl = _prf(M.rouge_l_best(out, page.references))
+    if page.source in SNIPPET_SOURCES:
+        snip = M.snippet_counts(out, page.with_, page.without)
+    return tok, rl, snip
 
 
 def _in_progress() -> set:
@@ -148,7 +160,7 @@ def _in_progress() -> set:
 
 
 def run_quality(names: list[str], comment_names: list[str], workers: int, quick: bool,
-                with_blocks: bool) -> tuple[dict, dict, dict | None, dict]:
+                block_rows: list[str]) -> tuple[dict, dict, dict | None, dict]:
     """Run every extractor over every benchmark page in worker processes.
 
     The main process never runs an extractor here. A worker that dies (segfault, OOM kill)
@@ -166,8 +178,8 @@ def run_quality(names: list[str], comment_names: list[str], workers: int, quick:
     all_idx = list(range(len(PAGES)))
     comment_idx = [i for i, p in enumerate(PAGES) if p.comments]
     tasks = []
-    if with_blocks:
-        tasks.append(("blocks", "boilerkit", [40] if quick else []))
+    if block_rows:                         # first: the longest single task
+        tasks.append(("blocks", ",".join(block_rows), [1] if quick else []))
     for name in slow_first:
         for s in range(0, len(all_idx), TASK_PAGES):
             tasks.append(("article", name, all_idx[s:s + TASK_PAGES]))
@@ -212,7 +224,7 @@ def run_quality(names: list[str], comment_names: list[str], workers: int, quick:
                             blocks = {"available": False,
                                       "reason": f"{type(error).__name__}: {error}"}
                         else:
-                            record(kind, name, [(i, True, True, None, None) for i in idx])
+                            record(kind, name, [(i, True, True, None, None, None) for i in idx])
                         continue
                     if kind == "blocks":
                         blocks = result
@@ -234,7 +246,7 @@ def run_quality(names: list[str], comment_names: list[str], workers: int, quick:
                         if kind == "blocks":
                             blocks = {"available": False, "reason": "its worker process died"}
                         else:
-                            record(kind, name, [(i, True, True, None, None)])
+                            record(kind, name, [(i, True, True, None, None, None)])
                             crashed.setdefault((kind, name), []).append(i)
                             log(f"quality: {name} killed its worker twice on {PAGES[i].page_id}")
                     else:
@@ -253,46 +265,57 @@ def run_quality(names: list[str], comment_names: list[str], workers: int, quick:
 
 def _fill_missing_scores(row, kind: str):
     """Scores of an empty output for a page whose worker crashed (kind: article/comment)."""
-    i, failed, empty, a, b = row
-    if a is None:
-        page = PAGES[i]
-        if kind == "article" and page.source in SNIPPET_SOURCES:
-            a = M.snippet_counts("", page.with_, page.without)
-        else:
-            gold = page.comments if kind == "comment" else page.article
-            bot, rl = M.bag_of_tokens("", gold), M.rouge_l("", gold)
-            a, b = (bot.precision, bot.recall, bot.f1), (rl.precision, rl.recall, rl.f1)
-    return i, failed, empty, a, b
+    i, failed, empty, tok, rl, snip = row
+    if tok is None and rl is None and snip is None:
+        tok, rl, snip = score_output(kind, PAGES[i], "")
+    return i, failed, empty, tok, rl, snip
+
+
+def _counts(rows) -> dict:
+    return {"pages": len(rows), "failures": sum(r[1] for r in rows),
+            "empty": sum(r[2] for r in rows)}
 
 
 def summarise_article(article_rows: dict) -> dict:
     """Per extractor and test set: mean P/R/F1 (bootstrap CI) for both token metrics,
-    snippet scores for trafilatura-eval, failures and empty outputs."""
+    snippet scores (trafilatura-eval, wcxb), failures and empty outputs; the pooled
+    columns of :data:`data.POOLS`; WCXB by page type and by draft origin."""
     out = {}
     for name, rows in article_rows.items():
         per = {}
         by_source: dict[str, list] = {}
         for row in rows:
             by_source.setdefault(PAGES[row[0]].source, []).append(_fill_missing_scores(row, "article"))
-        token_rows = []
         for source, srows in by_source.items():
-            entry = {"pages": len(srows), "failures": sum(r[1] for r in srows),
-                     "empty": sum(r[2] for r in srows)}
+            entry = _counts(srows)
+            token_rows = [r for r in srows if r[3] is not None]
+            if token_rows:
+                entry.update(_token_summary(token_rows))
             if source in SNIPPET_SOURCES:
-                counts = np.array([r[3] for r in srows], dtype=float)
+                counts = np.array([r[5] for r in srows], dtype=float)
                 entry["snippets"] = M.bootstrap_snippets(counts, N_BOOTSTRAP)
                 entry["counts"] = [int(x) for x in counts.sum(axis=0)]
-            else:
-                token_rows.extend(srows)
-                entry.update(_token_summary(srows))
+            if source == "wcxb":
+                entry["groups"] = _wcxb_groups(token_rows)
             per[source] = entry
-        if token_rows:
-            per["all"] = {"pages": len(token_rows), "failures": sum(r[1] for r in token_rows),
-                          "empty": sum(r[2] for r in token_rows), **_token_summary(token_rows)}
+        for pool, members in POOLS.items():
+            pooled = [r for s in members for r in by_source.get(s, []) if r[3] is not None]
+            if pooled:
+                per[pool] = {**_counts(pooled), **_token_summary(pooled)}
         per["_failures"] = sum(r[1] for r in rows)
         per["_pages"] = len(rows)
         out[name] = per
     return out
+
+
+def _wcxb_groups(rows) -> dict:
+    groups: dict[str, list] = {}
+    for r in rows:
+        meta = PAGES[r[0]].meta
+        groups.setdefault(f"type:{meta.get('page_type', '?')}", []).append(r)
+        groups.setdefault(f"draft:{meta.get('draft', '?')}", []).append(r)
+    return {g: {"pages": len(rs), "tok_f1": M.bootstrap_mean([r[3][2] for r in rs], N_BOOTSTRAP)}
+            for g, rs in sorted(groups.items())}
 
 
 def _token_summary(rows) -> dict:
@@ -316,11 +339,9 @@ def summarise_comments(comment_rows: dict) -> dict:
             allrows.append(row)
         per = {}
         for source, srows in sorted(by_source.items()):
-            per[source] = {"pages": len(srows), "failures": sum(r[1] for r in srows),
-                           "empty": sum(r[2] for r in srows), **_token_summary(srows)}
+            per[source] = {**_counts(srows), **_token_summary(srows)}
         if allrows:
-            per["all"] = {"pages": len(allrows), "failures": sum(r[1] for r in allrows),
-                          "empty": sum(r[2] for r in allrows), **_token_summary(allrows)}
+            per["all"] = {**_counts(allrows), **_token_summary(allrows)}
         out[name] = per
     return out
 
@@ -328,31 +349,106 @@ def summarise_comments(comment_rows: dict) -> dict:
 # --------------------------------------------------------------------------- block evaluation
 
 
-def block_evaluation(quick: int | None = None) -> dict:
-    """boilerkit's per-class block scores on the test split of the labelled corpus."""
+class _Recorder:
+    """A model whose ``predict`` also keeps its output, so that the per-page predictions
+    behind :func:`boilerkit.evaluation.evaluate`'s figures can be bootstrapped."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.predictions: list = []
+
+    def predict(self, pages):
+        out = self.model.predict(pages)
+        self.predictions.extend(out)
+        return out
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+
+def block_evaluation(rows: list[str], quick: bool = False) -> dict:
+    """Each boilerkit row's block scores on the test split of the labelled corpus:
+    ``boilerkit.evaluation.evaluate`` with :data:`LABEL_MAP` (as the model card), plus
+    bootstrap intervals (pages resampled) overall and per source."""
     try:
         from boilerkit.datasets.corpus import annotations_path, load_corpus
         from boilerkit.datasets.sources import SOURCES
         from boilerkit.evaluation import evaluate
+        from boilerkit.training import relabel
     except Exception as error:                            # noqa: BLE001
         return {"available": False, "reason": f"{type(error).__name__}: {error}"}
+    import itertools
+
     present = [s for s in SOURCES if annotations_path(s).is_file()]
     if not present:
         return {"available": False,
                 "reason": "no labelled corpus (datasets/annotations/*.jsonl.gz) to evaluate on"}
     try:
-        model = adapters.boilerkit_model()
         pages = []
-        for page in load_corpus(split="test", sources=present):
-            pages.append(page)
-            if quick and len(pages) >= quick:
-                break
-        result = evaluate(model, pages)
+        for source in present:
+            found = load_corpus(split="test", sources=[source])
+            pages.extend(itertools.islice(found, QUICK_BLOCK_PAGES) if quick else found)
+        pages = relabel(pages, LABEL_MAP)
     except Exception as error:                            # noqa: BLE001
         return {"available": False, "reason": f"{type(error).__name__}: {error}"}
-    result["available"] = True
-    result["sources"] = present
+    result = {"available": True, "sources": present, "label_map": LABEL_MAP,
+              "split": "test", "models": {}}
+    for row in rows:
+        try:
+            recorder = _Recorder(adapters.boilerkit_model(row))
+            metrics = evaluate(recorder, pages)
+            metrics["intervals"] = block_intervals(pages, recorder.predictions, metrics)
+            metrics["available"] = True
+        except Exception as error:                        # noqa: BLE001
+            metrics = {"available": False, "reason": f"{type(error).__name__}: {error}"}
+        result["models"][row] = metrics
     return result
+
+
+def block_intervals(pages, predictions, metrics: dict) -> dict:
+    """Bootstrap 95% intervals (pages resampled, ``boilerkit.report.bootstrap``) of the
+    per-class F1 and macro-F1 by block, overall and per source, for ``evaluate``'s figures.
+
+    The per-page confusion counts follow ``compute_metrics``: unlabelled blocks skipped,
+    ``boilerplate`` blocks only where predicted article (an extra gold row). Checks that
+    the summed counts give ``evaluate``'s macro-F1 again.
+    """
+    from boilerkit.labels import PARTIAL_LABEL, PRIMARY_LABEL
+    from boilerkit.report import bootstrap
+
+    scored = [p for p in pages if any(label is not None for label in p.labels)]
+    if len(scored) != len(predictions):
+        raise RuntimeError(f"{len(predictions)} predicted pages for {len(scored)} scored pages")
+    labels = list(metrics["labels"])
+    index = {label: i for i, label in enumerate(labels)}
+    n = len(labels)
+    matrices = np.zeros((len(scored), n + 1, n))
+    for p, (page, predicted) in enumerate(zip(scored, predictions)):
+        for gold, pred in zip(page.labels, predicted):
+            pred = str(pred)
+            if gold is None or (gold == PARTIAL_LABEL and pred != PRIMARY_LABEL) or pred not in index:
+                continue
+            matrices[p, index.get(gold, n), index[pred]] += 1
+    total = matrices.sum(axis=0)
+    tp = np.diagonal(total[:n])
+    denominators = total.sum(axis=0) + total[:n].sum(axis=1)
+    f1 = np.where(denominators > 0, 2 * tp / np.maximum(denominators, 1), 0.0)
+    check = abs(float(f1.mean()) - metrics["blocks"]["macro_f1"]) if n else 0.0
+
+    def summary(mask, present_labels):
+        present = np.array([label in present_labels for label in labels])
+        ci = bootstrap(matrices[mask], N_BOOTSTRAP, seed=0, present=present)
+        return {"pages": int(mask.sum()),
+                "macro_f1": [float(ci["macro_f1"][0]), float(ci["macro_f1"][1])],
+                "f1": {label: [float(ci["f1"][0][i]), float(ci["f1"][1][i])]
+                       for i, label in enumerate(labels) if label in present_labels}}
+
+    sources = np.array([p.source for p in scored])
+    out = {"n_bootstrap": N_BOOTSTRAP, "macro_f1_check_diff": check,
+           **summary(np.ones(len(scored), dtype=bool), set(labels)), "by_source": {}}
+    for source, view in (metrics.get("by_source") or {}).items():
+        out["by_source"][source] = summary(sources == source, set(view["labels"]))
+    return out
 
 
 # --------------------------------------------------------------------------- memory (forked children)
@@ -612,113 +708,245 @@ def check_available(names: list[str]) -> tuple[list[str], dict]:
     return ok, unavailable
 
 
+# --------------------------------------------------------------------------- boilerkit's own figures
+
+
+def stage_profile(row: str, sample: list[int]) -> dict:
+    """Median and mean ms per page of each stage of ``boilerkit.classify`` on the speed
+    sample (``profile_stages.stage_times``: a warm-up pass, then a timed pass)."""
+    import profile_stages
+
+    times = profile_stages.stage_times([PAGES[i].html for i in sample],
+                                       adapters.boilerkit_model(row))
+    return {"pages": len(sample),
+            "stages": {name: {"median_ms": statistics.median(v), "mean_ms": statistics.mean(v)}
+                       for name, v in times.items()}}
+
+
+def dense_figure(siblings: int, model: str) -> dict:
+    """``benchmarks/dense_page.py``: N sibling ``<p>x</p>`` classified in a fresh process."""
+    import dense_page
+
+    try:
+        res = dense_page.measure(siblings, model)
+    except subprocess.TimeoutExpired:
+        return {"siblings": siblings, "error": "timed out after 900 s"}
+    except subprocess.CalledProcessError as error:
+        return {"siblings": siblings,
+                "error": f"exit {error.returncode}: {(error.stderr or '').strip()[-300:]}"}
+    return {"siblings": siblings, **res}
+
+
+def cli_figure(repeats: int, model: str | None) -> dict:
+    """Wall time of ``boilerkit extract examples/news-page.html`` in a fresh process
+    (interpreter start, imports, model load, one page), after one untimed run that warms
+    the disk cache; next to a bare interpreter start and ``import boilerkit``."""
+    script = Path(sys.executable).with_name("boilerkit")
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "boilerkit"]
+    command += ["extract", "examples/news-page.html"] + (["--model", model] if model else [])
+
+    def wall(cmd) -> list[float]:
+        subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
+            times.append(time.perf_counter() - t)
+        return times
+
+    try:
+        runs = wall(command)
+        python = wall([sys.executable, "-c", "pass"])
+        imports = wall([sys.executable, "-c", "import boilerkit"])
+    except (OSError, subprocess.CalledProcessError) as error:
+        return {"error": f"{type(error).__name__}: {error}"}
+    return {"command": "boilerkit extract examples/news-page.html"
+                       + (f" --model {model}" if model else ""),
+            "runs_s": runs, "median_s": statistics.median(runs), "min_s": min(runs),
+            "python_start_median_s": statistics.median(python),
+            "import_boilerkit_median_s": statistics.median(imports)}
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def load_baseline(path: Path | None) -> dict | None:
+    """The previous model's article figures to compare with: ``path``, else
+    ``benchmarks/results.json`` as committed (``git show HEAD:...``), else as on disk."""
+    text, origin = None, None
+    if path is not None:
+        text, origin = path.read_text(), str(path)
+    else:
+        try:
+            text = subprocess.run(["git", "-C", str(ROOT), "show", "HEAD:benchmarks/results.json"],
+                                  capture_output=True, text=True, check=True).stdout
+            head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                  capture_output=True, text=True, check=True).stdout.strip()
+            origin = f"benchmarks/results.json as committed at {head}"
+        except (OSError, subprocess.CalledProcessError):
+            if (HERE / "results.json").is_file():
+                text, origin = (HERE / "results.json").read_text(), "benchmarks/results.json"
+    if not text:
+        return None
+    old = json.loads(text)
+    row = (old.get("article") or {}).get("boilerkit") or {}
+    used = (old.get("data") or {}).get("sources") or {}
+    models = old.get("boilerkit_models") or {"boilerkit": old.get("boilerkit_model") or {}}
+    sets = {}
+    for source, entry in row.items():
+        if source.startswith("_") or source in POOLS or not isinstance(entry, dict):
+            continue
+        info = used.get(source, {})
+        figure = {"pages": entry.get("pages"),
+                  "whole_set": bool(info) and info.get("pages_used") == info.get("pages_total")}
+        if "tok_f1" in entry:
+            figure["tok_f1"] = entry["tok_f1"]
+        if "snippets" in entry:
+            figure["snippet_f1"] = entry["snippets"]["f1"]
+        sets[source] = figure
+    return {"origin": origin, "started": old.get("started"), "quick": old.get("quick"),
+            "model_sha256": (models.get("boilerkit") or {}).get("sha256"), "sets": sets}
+
+
+def model_info(row: str) -> dict:
+    try:
+        from boilerkit.persistence import read_manifest
+        manifest = read_manifest(adapters.model_path(row))
+    except Exception as error:                            # noqa: BLE001
+        return {"error": f"{type(error).__name__}: {error}"}
+    return {"path": adapters.model_path(row), "sha256": manifest.get("sha256"),
+            "labels": manifest.get("labels"), "created": manifest.get("created"),
+            "boilerkit_version": manifest.get("boilerkit_version"),
+            "training_data": manifest.get("training_data"),
+            "training_split": manifest.get("training_split")}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="a small sample (6 pages per source, 30 speed pages), for development")
+                        help=f"a smoke test: {QUICK_PAGES} pages per source, "
+                             f"{QUICK_BLOCK_PAGES} per source for the block classes")
     parser.add_argument("--extractors", help="comma-separated subset of: " + ",".join(adapters.ORDER))
     parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: benchmarks/)")
     parser.add_argument("--speed-pages", type=int, help=f"speed/memory sample size (default {SPEED_PAGES})")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="processes for the (untimed) quality pass (default: all cores)")
-    parser.add_argument("--no-memory", action="store_true", help="skip the memory measurements")
     parser.add_argument("--model", type=Path,
                         help="benchmark this boilerkit model folder instead of the shipped one")
+    parser.add_argument("--research-model", type=Path,
+                        help="also benchmark this model (trained on every source) as the row "
+                             "'boilerkit (research)'")
+    parser.add_argument("--baseline", type=Path,
+                        help="results.json of the previous model's run to compare with "
+                             "(default: benchmarks/results.json as committed)")
+    parser.add_argument("--quality-only", action="store_true",
+                        help="article, comment and block scores only: no speed, memory, "
+                             "dense page or start-up figures")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory measurements")
+    parser.add_argument("--no-dense", action="store_true", help="skip the dense page")
+    parser.add_argument("--dense-siblings", type=int,
+                        help=f"siblings of the dense page (default {DENSE_SIBLINGS:,}; "
+                             "--quick: 100,000)")
     args = parser.parse_args(argv)
     if args.model:
         os.environ[adapters.MODEL_ENV] = str(args.model.resolve())
         adapters.DESCRIPTIONS["boilerkit"] = (f'boilerkit.extract(html, model=load_model('
                                               f'"{args.model}"))  (label="article", text format)')
+    if args.research_model:
+        os.environ[adapters.RESEARCH_MODEL_ENV] = str(args.research_model.resolve())
 
     started = datetime.now(timezone.utc)
-    names = adapters.ORDER if not args.extractors else [n.strip() for n in args.extractors.split(",") if n.strip()]
+    if args.extractors:
+        names = [n.strip() for n in args.extractors.split(",") if n.strip()]
+    else:
+        names = list(adapters.DEFAULT_ORDER)
+    if args.research_model and "boilerkit-research" not in names:
+        names.insert(names.index("boilerkit") + 1 if "boilerkit" in names else 0,
+                     "boilerkit-research")
     unknown = [n for n in names if n not in adapters.FACTORIES]
     if unknown:
         parser.error(f"unknown extractors: {', '.join(unknown)}; known: {', '.join(adapters.ORDER)}")
+    if "boilerkit-research" in names and not args.research_model:
+        parser.error("boilerkit-research needs --research-model PATH")
     args.out.mkdir(parents=True, exist_ok=True)
+    baseline = load_baseline(args.baseline)       # before this run overwrites results.json
+    if baseline:
+        log(f"baseline: {baseline['origin']} ({baseline['started']})")
 
     loadavg = {"start": _loadavg()}
     log("checking extractors")
     available, unavailable = check_available(names)
-    comment_names = [n for n in ("boilerkit", "trafilatura") if n in available]
-    model_info = None
-    if "boilerkit" in available:
-        try:
-            from boilerkit.persistence import default_model_path
-            manifest = dict(getattr(adapters.boilerkit_model(), "manifest_", {}) or {})
-            model_info = {"path": os.environ.get(adapters.MODEL_ENV) or str(default_model_path()),
-                          "sha256": manifest.get("sha256"), "labels": manifest.get("labels"),
-                          "boilerkit_version": manifest.get("boilerkit_version"),
-                          "sklearn_version": manifest.get("sklearn_version")}
-        except Exception as error:                        # noqa: BLE001
-            model_info = {"error": str(error)}
+    rows = [n for n in adapters.BOILERKIT_ROWS if n in available]
+    comment_names = [n for n in (*adapters.BOILERKIT_ROWS, "trafilatura") if n in available]
+    models = {row: model_info(row) for row in rows}
 
     log("loading test pages")
-    quick_n = 6 if args.quick else None
-    pages, data_info = load_test_pages(quick=quick_n, progress=log)
+    pages, data_info = load_test_pages(quick=QUICK_PAGES if args.quick else None, progress=log)
     PAGES.extend(pages)
     data_info["snapshots"] = dataset_snapshots()
+    data_info["block_only_sources"] = check_splits(("kreuzer",), progress=log)
     log(f"{len(PAGES)} pages in memory ({sum(len(p.html) for p in PAGES) / 2**20:.0f} MiB)")
 
-    with_blocks = "boilerkit" in available
     article_rows, comment_rows, blocks, crashed = run_quality(
-        available, comment_names, args.workers, args.quick, with_blocks)
+        available, comment_names, args.workers, args.quick, rows)
     if blocks is None:
         blocks = {"available": False,
-                  "reason": "boilerkit model not available" if not with_blocks else "not run"}
+                  "reason": "boilerkit model not available" if not rows else "not run"}
     article = summarise_article(article_rows)
     comments = summarise_comments(comment_rows)
 
-    # speed sample: fixed, seeded, over all benchmark pages
+    # speed sample: fixed, seeded, over the modern test pages; pages that killed a worker
+    # process would kill the main process: keep them out
     n_speed = args.speed_pages or (30 if args.quick else SPEED_PAGES)
-    # pages that killed a worker process would kill the main process: keep them out
     crashers = {i for idx in crashed.values() for i in idx}
-    candidates = [i for i in range(len(PAGES)) if i not in crashers]
+    candidates = [i for i, p in enumerate(PAGES) if p.source in SPEED_SOURCES and i not in crashers]
     rng = random.Random(20240601)
-    sample = sorted(rng.sample(candidates, min(n_speed, len(candidates))))
-    sample_bytes = [len(PAGES[i].html) for i in sample]
+    sample = [] if args.quality_only else sorted(rng.sample(candidates, min(n_speed, len(candidates))))
+    sample_bytes = [len(PAGES[i].html) for i in sample] or [0]
     speed_names = available + ["lxml-parse"]
 
-    memory = {}
-    scaling = {}
-    if not args.no_memory:
+    memory, scaling, speed, pool, stages = {}, {}, {}, {}, {}
+    dense, cli = None, None
+    if not args.quality_only and not args.no_memory and sample:
         for name in speed_names:
             log(f"memory: {name}")
             memory[name] = memory_of(name, sample)
         base = min(sample, key=lambda i: abs(len(PAGES[i].html) - 100_000))
-        for name in ("boilerkit", "trafilatura"):
+        for name in (*rows, "trafilatura"):
             if name in available:
                 log(f"memory scaling: {name} on {PAGES[base].page_id}")
                 scaling[name] = memory_scaling(name, PAGES[base])
 
-    loadavg["before speed"] = _loadavg()
-    speed = {}
-    for name in speed_names:
-        log(f"speed: {name} ({len(sample)} pages, warm-up + timed pass)")
-        try:
-            speed[name] = speed_of(name, sample)
-        except Exception as error:                        # noqa: BLE001
-            speed[name] = {"error": f"{type(error).__name__}: {error}"}
-    pool = {}
-    for name in speed_names:
-        if name == "lxml-parse" or name.startswith("ref-"):
-            continue
-        log(f"speed: {name} in a pool of {os.cpu_count()} processes")
-        try:
-            pool[name] = pool_throughput(name, sample, os.cpu_count() or 1)
-        except Exception as error:                        # noqa: BLE001
-            pool[name] = {"error": f"{type(error).__name__}: {error}"}
-
-    if "boilerkit" in available:                          # after the last fork (see top)
-        try:
-            from threadpoolctl import threadpool_limits
-            threads = os.cpu_count() or 1
-            log(f"speed: boilerkit with {threads} OpenMP threads")
-            with threadpool_limits(limits=threads, user_api="openmp"):
-                speed[OPENMP_ROW] = speed_of("boilerkit", sample[:OPENMP_PAGES])
-            speed[OPENMP_ROW]["threads"] = threads
-        except Exception as error:                        # noqa: BLE001
-            speed[OPENMP_ROW] = {"error": f"{type(error).__name__}: {error}"}
+    if not args.quality_only and sample:
+        loadavg["before speed"] = _loadavg()
+        for name in speed_names:
+            log(f"speed: {name} ({len(sample)} pages, warm-up + timed pass)")
+            try:
+                speed[name] = speed_of(name, sample)
+            except Exception as error:                    # noqa: BLE001
+                speed[name] = {"error": f"{type(error).__name__}: {error}"}
+        for name in speed_names:
+            if name == "lxml-parse" or name.startswith("ref-"):
+                continue
+            log(f"speed: {name} in a pool of {os.cpu_count()} processes")
+            try:
+                pool[name] = pool_throughput(name, sample, os.cpu_count() or 1)
+            except Exception as error:                    # noqa: BLE001
+                pool[name] = {"error": f"{type(error).__name__}: {error}"}
+        for row in rows:
+            log(f"stage profile: {row}")
+            try:
+                stages[row] = stage_profile(row, sample)
+            except Exception as error:                    # noqa: BLE001
+                stages[row] = {"error": f"{type(error).__name__}: {error}"}
+    if not args.quality_only and "boilerkit" in rows:
+        custom = os.environ.get(adapters.MODEL_ENV)
+        if not args.no_dense:
+            siblings = args.dense_siblings or (100_000 if args.quick else DENSE_SIBLINGS)
+            log(f"dense page: {siblings:,} sibling paragraphs")
+            dense = dense_figure(siblings, custom or "")
+        log("one-page command in a fresh process")
+        cli = cli_figure(2 if args.quick else CLI_REPEATS, custom)
 
     loadavg["end"] = _loadavg()
     finished = datetime.now(timezone.utc)
@@ -727,20 +955,23 @@ def main(argv=None) -> int:
         "finished": finished.isoformat(timespec="seconds"),
         "runtime_s": (finished - started).total_seconds(),
         "command": "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "quick": args.quick,
+        "quick": args.quick, "quality_only": args.quality_only,
         "machine": machine_info(),
         "extractors": {n: {"version": adapters.version_of(n), "call": adapters.DESCRIPTIONS[n],
                            "input": adapters.INPUT[n],
                            "available": n in available, "error": unavailable.get(n)}
                        for n in names},
         "data": data_info,
-        "boilerkit_model": model_info,
+        "boilerkit_models": models,
+        "baseline": baseline,
         "worker_crashes": {f"{k}:{n}": [PAGES[i].page_id for i in v] for (k, n), v in crashed.items()},
-        "speed_sample": {"pages": len(sample), "median_bytes": statistics.median(sample_bytes),
+        "speed_sample": {"pages": len(sample), "sources": list(SPEED_SOURCES),
+                         "median_bytes": statistics.median(sample_bytes),
                          "total_bytes": sum(sample_bytes),
                          "by_source": _count_sources(sample)},
         "article": article, "comments": comments, "blocks": blocks,
         "speed": speed, "pool": pool, "memory": memory, "scaling": scaling,
+        "stages": stages, "dense_page": dense, "cli": cli,
         "loadavg": loadavg, "n_bootstrap": N_BOOTSTRAP, "call_timeout_s": CALL_TIMEOUT,
     }
     import report
@@ -748,6 +979,8 @@ def main(argv=None) -> int:
     report.write_plot(results, args.out / "article-f1-vs-speed.png")
     (args.out / "RESULTS.md").write_text(report.render(results))
     log(f"wrote {args.out / 'RESULTS.md'} in {(finished - started).total_seconds() / 60:.1f} min")
+    for line in report.target_lines(results):
+        log(line)
     return 0
 
 

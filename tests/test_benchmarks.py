@@ -1,0 +1,81 @@
+"""Tests of the benchmark harness (``benchmarks/``): gold references, metrics, test-page loading.
+
+The loading test needs the staged datasets (``BOILERKIT_DATA``) and skips without them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import gold  # noqa: E402
+import metrics  # noqa: E402
+
+
+def test_metrics_self_check():
+    metrics._self_check()
+
+
+def test_fundus_bodies_every_subset_of_optional_paragraphs():
+    bodies = gold.fundus_bodies(["[Dek]", "One.", "[Note]"])
+    assert sorted(bodies) == sorted(["Dek\nOne.\nNote", "One.\nNote", "Dek\nOne.", "One."])
+
+
+def test_fundus_bodies_all_or_none_beyond_the_cap():
+    body = [f"[opt {i}]" for i in range(gold.MAX_OPTIONAL_PARAGRAPHS + 1)] + ["Body."]
+    bodies = gold.fundus_bodies(body)
+    assert bodies == ["\n".join(f"opt {i}" for i in range(5)) + "\nBody.", "Body."]
+
+
+def test_references_accept_the_headline_or_not():
+    page = SimpleNamespace(source="fundus-tests", gold={"title": "Head", "body": ["A.", "B."]})
+    assert gold.article_references(page) == ["A.\nB.", "Head\nA.\nB."]
+    page = SimpleNamespace(source="wcxb", gold={"title": "", "main_content": "Text"})
+    assert gold.article_references(page) == ["Text"]
+    page = SimpleNamespace(source="trafilatura-eval", gold={"with": ["x"]})
+    assert gold.article_references(page) is None
+
+
+def test_best_reference_scores_the_variant_that_fits():
+    refs = gold.fundus_bodies(["[Editor's note here]", "The body text."])
+    assert metrics.bag_of_tokens_best("The body text.", refs).f1 == 1.0
+    assert metrics.bag_of_tokens_best("Editor's note here The body text.", refs).f1 == 1.0
+
+
+def _have_data() -> bool:
+    try:
+        from boilerkit.datasets.sources import data_root
+        data_root()
+        import cssselect  # noqa: F401  (Postlight gold)
+    except Exception:                                     # noqa: BLE001
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _have_data(), reason="needs the staged datasets (BOILERKIT_DATA) and cssselect")
+def test_modern_sets_load_their_test_pages_only():
+    import data
+    from boilerkit.datasets.corpus import load_dropped, load_splits, split_of
+    from boilerkit.datasets.sources import load_pages
+
+    sources = ("fundus-eval", "fundus-tests", "postlight-fixtures", "wcxb")
+    pages, info = data.load_test_pages(quick=3, sources=sources)
+    assert {p.source for p in pages} == set(sources)
+    dropped, splits = load_dropped(), load_splits()
+    originals = {sp.page_id: sp for sp in load_pages(p.page_id for p in pages)}
+    for page in pages:
+        assert split_of(originals[page.page_id], splits) == "test"
+        assert page.page_id not in dropped
+        assert page.references and all(isinstance(r, str) for r in page.references)
+    for source in sources:
+        entry = info["sources"][source]
+        assert entry["split_mismatches"] == 0 and entry["missing"] == []
+        assert entry["pages_used"] == 3
+    wcxb = [p for p in pages if p.source == "wcxb"]
+    assert all(p.with_ and p.meta.get("draft") in ("rs-trafilatura", "other") for p in wcxb)
