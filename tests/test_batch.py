@@ -230,7 +230,7 @@ def test_bogus_charset_and_a_50_mb_body_are_reported_per_record(
     assert bogus["url"] == "https://odd.example/bogus"
     assert bogus["text"] or bogus["error"]
     assert big["url"] == "https://odd.example/huge" and big["error_type"] == "PageTooLargeError"
-    assert "above max_bytes" in big["error"]
+    assert "above the limit" in big["error"] and "--max-bytes" in big["error"]
     assert fine["text"] and "error" not in fine
     assert "https://odd.example/huge: page has" in captured.err
 
