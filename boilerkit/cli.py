@@ -473,6 +473,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     model, metrics = train(pages, dev_pages=dev_pages, params=params, label_map=label_map,
                            page_weights=not args.no_page_weights, holdout=args.holdout,
                            max_per_page=dict(args.max_per_page),
+                           provenance_weights=dict(args.provenance_weight),
                            progress=show_progress)
     metadata = {
         "training_sources": _source_licences(metrics["training"]["sources"]),
@@ -653,6 +654,18 @@ def _per_page_cap(text: str) -> tuple[str, int]:
     return label.strip().lower(), int(number)
 
 
+def _provenance_factor(text: str) -> tuple[str, float]:
+    """``"reviewed=3"`` -> ``("reviewed", 3.0)``."""
+    name, sep, number = text.partition("=")
+    try:
+        factor = float(number)
+    except ValueError:
+        factor = -1.0
+    if not sep or not name.strip() or not factor > 0 or factor == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected PROVENANCE=X with X > 0, got {text!r}")
+    return name.strip(), factor
+
+
 def _add_label_map_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label-map", metavar="OLD=NEW", action="append",
                         type=_label_map_entries,
@@ -803,6 +816,10 @@ def build_parser() -> argparse.ArgumentParser:
                               type=_per_page_cap, default=[], help="train on at most N blocks of LABEL per page, "
                               "weighted up to stand for the rest, e.g. boilerplate=50 "
                               "(repeatable)")
+    train_parser.add_argument("--provenance-weight", metavar="PROVENANCE=X", action="append",
+                              type=_provenance_factor, default=[],
+                              help="multiply the weight of labels of this provenance, e.g. "
+                                   "reviewed=3 (repeatable)")
     train_parser.add_argument("--no-page-weights", action="store_true",
                               help="weigh every block the same instead of every page")
     _add_logging_options(train_parser)

@@ -15,6 +15,7 @@ from boilerkit.estimator import BlockClassifier
 from boilerkit.labelled import LabelledPage, expand_paths, read_labelled
 from boilerkit.training import (
     balanced_weights, label_counts, relabel, split_holdout, subsample_per_page, train,
+    weigh_provenance,
 )
 
 FAST = {"max_iter": 5, "min_samples_leaf": 5}
@@ -170,6 +171,15 @@ def test_subsample_per_page_caps_a_label_and_keeps_its_weight():
     assert sampled[10:].tolist() == weights[0][10:].tolist()
     again = subsample_per_page(pages, weights, {"boilerplate": 4})[0][0]
     assert again.labels == page.labels  # fixed by the page id
+
+
+def test_weigh_provenance_scales_only_the_named_provenance():
+    page = _page("p", "s", ["article", "navigation", None])
+    page.provenance[:] = ["reviewed", "mapped", "reviewed"]
+    (weights,) = weigh_provenance([page], balanced_weights([page]), {"reviewed": 3})
+    assert weights.tolist() == [3.0, 1.0, 0.0]
+    (unweighted,) = weigh_provenance([page], None, {"mapped": 0.5})
+    assert unweighted.tolist() == [1.0, 0.5, 0.0]
 
 
 def test_holdout_is_site_disjoint_and_deterministic():
