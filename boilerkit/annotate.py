@@ -107,7 +107,7 @@ def minimal_labels(root: lxml.etree._Element, blocks: Sequence[Block],
         labellable = isinstance(node.tag, str) and node.tag in BLOCK_TAGS
         node_cost, node_choice = {}, {}
         for inherited in choices:
-            options = []
+            options: list[tuple[float, int, int, object]] = []  # object: a label or _UNSET
             # Ties: an attribute here (outermost) before none, then by label order.
             if labellable:
                 for rank, label in enumerate(choices):
@@ -125,15 +125,15 @@ def minimal_labels(root: lxml.etree._Element, blocks: Sequence[Block],
         raise LabelWriteError("no placement of data-label attributes gives these labels")
 
     placed: dict = {}
-    stack = [(root, None)]
-    while stack:
-        node, inherited = stack.pop()
+    pending: list[tuple[lxml.etree._Element, str | None]] = [(root, None)]
+    while pending:
+        node, inherited = pending.pop()
         label = choice[node][inherited]
         effective = inherited
         if label is not _UNSET:
             placed[node] = label
             effective = label
-        stack.extend((child, effective) for child in relevant.get(node, ()))
+        pending.extend((child, effective) for child in relevant.get(node, ()))
     return placed
 
 

@@ -29,6 +29,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias, TypeGuard, cast
 
 from ._extras import require
 from .api import classify
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 COMMANDS = ("extract", "classify")
 OUTPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 _PARQUET_ROWS = 1000  # rows per Parquet row group: bounded memory, reasonable file layout
+#: What a worker gets per page: ``(data, url, content_type)``.
+Payload: TypeAlias = tuple[bytes, str | None, str | None]
 
 
 # -- the work done on one page ----------------------------------------------------
@@ -99,7 +102,7 @@ def _error_value(error: BaseException) -> dict:
             "error_type": type(error).__name__}
 
 
-def _call(job: Job, payload: tuple, model) -> dict:
+def _call(job: Job, payload: Payload, model) -> dict:
     try:
         return job(*payload, model)
     except Exception as error:  # noqa: BLE001 - one bad page must never stop the run
@@ -118,7 +121,7 @@ def _init_worker(job: Job) -> None:
     _worker["model"] = job.load_model()
 
 
-def _work(payload: tuple) -> dict:
+def _work(payload: Payload) -> dict:
     return _call(_worker["job"], payload, _worker["model"])
 
 
@@ -140,16 +143,20 @@ def _context():
 class _Pool:
     """A process pool that is replaced when a worker dies (which breaks the whole pool)."""
 
-    def __init__(self, jobs: int, job: Job, work: Callable, initializer: Callable | None) -> None:
+    def __init__(self, jobs: int, job: Job, work: Callable[[Payload], dict],
+                 initializer: Callable[[Job], None] | None) -> None:
         self.jobs, self.job, self.work, self.initializer = jobs, job, work, initializer
         self.generation = 0  # bumped at each restart: tells stale futures from current ones
         self._executor: ProcessPoolExecutor | None = None
 
-    def submit(self, payload: tuple) -> Future:
+    def submit(self, payload: Payload) -> Future:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                self.jobs, mp_context=_context(),
-                initializer=self.initializer, initargs=(self.job,) if self.initializer else ())
+            if self.initializer:
+                self._executor = ProcessPoolExecutor(
+                    self.jobs, mp_context=_context(),
+                    initializer=self.initializer, initargs=(self.job,))
+            else:
+                self._executor = ProcessPoolExecutor(self.jobs, mp_context=_context())
         return self._executor.submit(self.work, payload)
 
     def restart(self) -> None:
@@ -200,11 +207,12 @@ def _result(document: Document | Skipped, value: dict | None = None) -> Result:
     return Result(document, value)
 
 
-def _payload(document: Document) -> tuple:
-    return (document.data, document.url, document.content_type)
+def _payload(document: Document) -> Payload:
+    # Pages that need work have no error, so they have their bytes (see Document).
+    return (cast(bytes, document.data), document.url, document.content_type)
 
 
-def _needs_work(item: Document | Skipped) -> bool:
+def _needs_work(item: Document | Skipped) -> TypeGuard[Document]:
     return isinstance(item, Document) and item.error is None
 
 
@@ -216,7 +224,7 @@ class _Entry:
 
 
 def run(job: Job, documents: Iterable[Document | Skipped], *, jobs: int = 1, model=None,
-        window: int | None = None, work: Callable[[tuple], dict] = _work,
+        window: int | None = None, work: Callable[[Payload], dict] = _work,
         initializer: Callable[[Job], None] | None = _init_worker) -> Iterator[Result]:
     """One :class:`Result` per document, in order; pages run in ``jobs`` processes.
 
@@ -278,8 +286,10 @@ def _finish(entry: _Entry, pool: _Pool, quarantine: _Pool) -> Result:
     # A worker died, and every page in flight in its pool failed with it.
     if entry.generation == pool.generation:
         pool.restart()
+    # Only pages that needed work have a future: their document is a Document.
+    document = cast(Document, entry.document)
     try:
-        return _result(entry.document, quarantine.submit(_payload(entry.document)).result())
+        return _result(document, quarantine.submit(_payload(document)).result())
     except BrokenProcessPool:
         quarantine.restart()
         return _result(entry.document, {
@@ -423,7 +433,7 @@ class Summary:
     first_page_seconds: float | None = None  # start-up: until the first page was done
 
     def add(self, result: Result) -> None:
-        if result.skipped:
+        if isinstance(result.document, Skipped):  # result.skipped
             self.skipped[result.document.reason] += 1
         elif result.error is not None:
             self.failed += 1
@@ -483,7 +493,7 @@ def process(names: Sequence[str], job: Job, on_result: Callable[[Result], None],
     with Progress(None, desc, unit="pages", disable=not draw, force=draw) as bar:
         for result in run(job, documents, jobs=jobs, model=model):
             summary.add(result)
-            if result.skipped:
+            if isinstance(result.document, Skipped):  # result.skipped
                 log.debug("%s: skipped: %s", result.name, result.document.reason)
                 continue
             if summary.first_page_seconds is None:

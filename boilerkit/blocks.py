@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import cast
 
 import lxml.etree
 import numpy as np
@@ -91,7 +92,7 @@ ANCESTOR_LEVELS = 4
 try:  # the compiled walk is optional: the Python walk gives the same blocks
     from . import _speedups
 except ImportError:  # pragma: no cover - depends on the build
-    _speedups = None
+    _speedups = None  # type: ignore[assignment]  # optional module: mypy/issues/1297
 
 _CAMEL = re.compile(r"([a-z])([A-Z])")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -328,7 +329,7 @@ class _Walk:
         # Per block: ids of its element's nearest ancestors (-1 above the root).
         self.block_ancestors: list[tuple[int, ...]] = []
         # Per element id (1-based, document order): the last id inside its subtree.
-        self.subtree_end = [0]
+        self.subtree_end: list[int] = [0]
 
     def tokens_of(self, element, names: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
         """The element's class/id/role/itemprop tokens and the context flags they imply."""
@@ -368,9 +369,16 @@ class _Walk:
                 ))
         open_block.reset()
 
-    def page_blocks(self, title: str | None, numbers: np.ndarray | None = None) -> PageBlocks:
-        ancestor_ids = np.asarray(self.block_ancestors, dtype=np.int64).reshape(-1, ANCESTOR_LEVELS)
-        subtree_end = np.asarray(self.subtree_end, dtype=np.int64)
+    def page_blocks(self, title: str | None, numbers: np.ndarray | None = None,
+                    ancestor_ids: np.ndarray | None = None,
+                    subtree_end: np.ndarray | None = None) -> PageBlocks:
+        """The page's blocks; the compiled walk passes its arrays, the Python walk's lists
+        (:attr:`block_ancestors`, :attr:`subtree_end`) are used otherwise."""
+        if ancestor_ids is None:
+            ancestor_ids = np.asarray(self.block_ancestors, dtype=np.int64).reshape(
+                -1, ANCESTOR_LEVELS)
+        if subtree_end is None:
+            subtree_end = np.asarray(self.subtree_end, dtype=np.int64)
         if numbers is None:
             numbers = numbers_of(self.blocks)
         return PageBlocks(self.blocks, self.ancestor_stats(ancestor_ids, subtree_end, numbers),
@@ -421,10 +429,11 @@ def _build_blocks_compiled(root: lxml.etree._Element) -> PageBlocks:
     walk = _Walk(root)
     locator = walk.locator
     walk.blocks = [Block(*row, None, locator) for row in rows]
-    walk.block_ancestors = np.frombuffer(ancestors, dtype=np.int64).reshape(-1, ANCESTOR_LEVELS)
-    walk.subtree_end = np.frombuffer(subtree_end, dtype=np.int64)
-    return walk.page_blocks(_title_of(root), np.frombuffer(numbers, dtype=np.int64).reshape(
-        -1, len(NUMBER_FIELDS)))
+    return walk.page_blocks(
+        _title_of(root),
+        np.frombuffer(numbers, dtype=np.int64).reshape(-1, len(NUMBER_FIELDS)),
+        np.frombuffer(ancestors, dtype=np.int64).reshape(-1, ANCESTOR_LEVELS),
+        np.frombuffer(subtree_end, dtype=np.int64))
 
 
 def _title_of(root: lxml.etree._Element) -> str | None:
@@ -445,8 +454,8 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
     element_id = 0
     # Two C-level queries find the few elements with attributes the walk reads, so
     # that the walk asks the others for nothing (each attribute lookup costs).
-    rare = set(_RARE_ATTRIBUTES(root))
-    named = set(_NAMED(root))
+    rare = set(cast("list[lxml.etree._Element]", _RARE_ATTRIBUTES(root)))
+    named = set(cast("list[lxml.etree._Element]", _NAMED(root)))
     walker = lxml.etree.iterwalk(root, events=("start", "end", "comment", "pi"))
     for event, element in walker:
         if event == "start":

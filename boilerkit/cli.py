@@ -351,6 +351,7 @@ def _json_head(result: batch.Result) -> dict:
     head = {"file": document.source}
     if document.record_id is not None:
         head["record_id"] = document.record_id
+    assert result.value is not None  # only ok results are shown: they have a value
     return {**head, "url": document.url, "title": result.value["title"]}
 
 
@@ -367,6 +368,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     collected: list[dict] = []
 
     def show(index: int, result: batch.Result) -> None:
+        assert result.value is not None  # only ok results are shown: they have a value
         blocks = result.value["blocks"]
         if args.format == "text":
             lines = _text_lines(blocks, label_width, width, aligned=tty)
@@ -407,6 +409,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     def show(index: int, result: batch.Result) -> None:
         value = result.value
+        assert value is not None  # only ok results are shown: they have a value
         if args.format == "json":
             document = json.loads(value["output"])
             collected.append({**_json_head(result), **document})

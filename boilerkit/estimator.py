@@ -319,6 +319,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             X = feature_matrix([page], model.feature_config)
             probabilities = _sklearn_head_proba(model.levels[0], self.fitted_hgbs_[0], X)
             if len(model.levels) == 2:
+                assert model.context is not None  # Model requires it with a second level
                 context = context_features(page, probabilities, model.context)
                 probabilities = _sklearn_head_proba(model.levels[1], self.fitted_hgbs_[1],
                                                     np.hstack([X, context]))

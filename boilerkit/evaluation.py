@@ -101,30 +101,30 @@ def compute_metrics(y_true: Sequence[str | None], y_pred: Sequence[str],
     Per source, only the labels occurring in that source's truth are scored, so
     a source without comments is not given an F1 of 0 for them.
     """
-    y_true = np.asarray(list(y_true), dtype=object)
-    y_pred = np.asarray(list(y_pred), dtype=object)
-    if len(y_true) != len(y_pred):
-        raise ValueError(f"{len(y_true)} true labels but {len(y_pred)} predictions")
-    n = len(y_true)
-    chars = np.ones(n) if chars is None else np.asarray(chars, dtype=np.float64)
-    sources = (np.full(n, "all", dtype=object) if sources is None
+    true = np.asarray(list(y_true), dtype=object)
+    pred = np.asarray(list(y_pred), dtype=object)
+    if len(true) != len(pred):
+        raise ValueError(f"{len(true)} true labels but {len(pred)} predictions")
+    n = len(true)
+    weights = np.ones(n) if chars is None else np.asarray(chars, dtype=np.float64)
+    origins = (np.full(n, "all", dtype=object) if sources is None
                else np.asarray(list(sources), dtype=object))
-    if not len(chars) == len(sources) == n:
+    if not len(weights) == len(origins) == n:
         raise ValueError("y_true, y_pred, chars and sources must have the same length")
-    keep = np.fromiter((label is not None for label in y_true), dtype=bool, count=n)
-    keep &= ~((y_true == PARTIAL_LABEL) & (y_pred != DEFAULT_LABELS[0]))
-    y_true = y_true[keep].astype(str)
-    y_pred = y_pred[keep].astype(str)
-    chars, sources = chars[keep], sources[keep].astype(str)
+    keep = np.fromiter((label is not None for label in true), dtype=bool, count=n)
+    keep &= ~((true == PARTIAL_LABEL) & (pred != DEFAULT_LABELS[0]))
+    true = true[keep].astype(str)
+    pred = pred[keep].astype(str)
+    weights, origins = weights[keep], origins[keep].astype(str)
     if labels is None:
-        labels = label_order((set(y_true) | set(y_pred)) - {PARTIAL_LABEL})
-    metrics = _both_views(y_true, y_pred, chars, labels)
+        labels = label_order((set(true) | set(pred)) - {PARTIAL_LABEL})
+    metrics = _both_views(true, pred, weights, labels)
     metrics["by_source"] = {}
-    for source in sorted(set(sources)):
-        mask = sources == source
-        present = set(y_true[mask]) - {PARTIAL_LABEL}  # a source is scored on its own labels
+    for source in sorted(set(origins)):
+        mask = origins == source
+        present = set(true[mask]) - {PARTIAL_LABEL}  # a source is scored on its own labels
         metrics["by_source"][source] = _both_views(
-            y_true[mask], y_pred[mask], chars[mask], [label for label in labels if label in present])
+            true[mask], pred[mask], weights[mask], [label for label in labels if label in present])
     return metrics
 
 

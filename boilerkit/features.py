@@ -35,7 +35,7 @@ from .blocks import (
 try:  # the compiled accelerator is optional: the Python path gives the same numbers
     from . import _speedups
 except ImportError:  # pragma: no cover - depends on the build
-    _speedups = None
+    _speedups = None  # type: ignore[assignment]  # optional module: mypy/issues/1297
 
 #: Bump when the meaning or order of feature columns changes (here or in what
 #: :mod:`boilerkit.blocks` computes); saved models record it.
@@ -357,11 +357,11 @@ class PageFeatures:
         n_hashed = self.config.n_hashed
         if self.use_speedups and _speedups is not None:
             blocks = list(self.blocks[start:stop])
-            words = [None if block.text.count(" ") >= _SHORT_BLOCK_WORDS
-                     else _short_words(block.text) for block in blocks]
-            counts = np.frombuffer(_speedups.hash_tokens(blocks, words, n_hashed),
+            block_words = [None if block.text.count(" ") >= _SHORT_BLOCK_WORDS
+                           else _short_words(block.text) for block in blocks]
+            hashed = np.frombuffer(_speedups.hash_tokens(blocks, block_words, n_hashed),
                                    dtype=np.float32).reshape(len(blocks), n_hashed)
-            return np.log1p(counts, dtype=np.float32)
+            return np.log1p(hashed, dtype=np.float32)
         buckets = self._buckets
         # Token tuples are shared: by all blocks of a container (ancestors), by elements
         # with the same class (own, inner) and by blocks at the same place (path).

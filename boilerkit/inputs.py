@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from ._extras import require
 from .api import classify
@@ -30,7 +30,7 @@ HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 WARC_SUFFIXES = (".warc", ".warc.gz")
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 #: The page size limit of :func:`boilerkit.classify`, also the most read of one input.
-DEFAULT_MAX_BYTES: int | None = inspect.signature(classify).parameters["max_bytes"].default
+DEFAULT_MAX_BYTES: int = inspect.signature(classify).parameters["max_bytes"].default
 
 _SNIFF_BYTES = 1024
 _SNIFF_RE = re.compile(rb"<(?:!doctype\s+html|html|head|body|title|meta)[\s>/]", re.I)
@@ -104,7 +104,7 @@ def _too_large(max_bytes: int, size: int | None = None) -> PageTooLargeError:
                              "(--max-bytes raises it; 0: none)")
 
 
-def _read_limited(stream: BinaryIO, max_bytes: int | None) -> bytes:
+def _read_limited(stream: BinaryIO | gzip.GzipFile, max_bytes: int | None) -> bytes:
     if max_bytes is None:
         return stream.read()
     data = stream.read(max_bytes + 1)
@@ -179,7 +179,8 @@ def looks_like_html(data: bytes) -> bool:
 
 def _dechunk(body: bytes) -> bytes:
     """Undo ``Transfer-Encoding: chunked``; bodies stored already dechunked pass unchanged."""
-    out, pos = [], 0
+    out: list[bytes] = []
+    pos = 0
     try:
         while True:
             end = body.index(b"\r\n", pos)
@@ -243,7 +244,8 @@ def iter_warc(path: str | os.PathLike | BinaryIO, *, max_bytes: int | None = DEF
               | WarcRecordType.conversion)
     owned = not hasattr(path, "read")
     try:
-        stream = open(path, "rb") if owned else path  # noqa: SIM115
+        stream = (open(cast("str | os.PathLike[str]", path), "rb")  # noqa: SIM115
+                  if owned else cast(BinaryIO, path))
     except OSError as error:
         yield _failed(source, error)
         return

@@ -127,9 +127,11 @@ class LabellingSession:
         root = parse_html(data)
         if root is None:
             root = parse_html("<html><body></body></html>")
+            assert root is not None  # a document with a body always parses to a tree
         page = classify(root, model=self.model)
         texts = [block.text for block in page.blocks]
-        initial, origin = None, "labels predicted by the model"
+        initial: Sequence[str | None] | None = None
+        origin = "labels predicted by the model"
         output = self.outputs[index]
         if output.is_file() and output.resolve() != self.sources[index].resolve():
             initial = _aligned_labels(output.read_bytes(), texts)

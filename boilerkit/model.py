@@ -60,6 +60,7 @@ class Head:
         """The labels this head gives probabilities for, in column order."""
         if self.kind == "single":
             return list(self.classes[0])
+        assert self.primary is not None  # __post_init__: a two-stage head has one
         rest = self.classes[1] if len(self.ensembles) > 1 else [
             name for name in self.classes[0] if name != self.primary]
         return [self.primary, *rest]
@@ -68,6 +69,7 @@ class Head:
         first = self.ensembles[0].predict_proba(X, use_speedups)
         if self.kind == "single":
             return first
+        assert self.primary is not None  # __post_init__: a two-stage head has one
         primary = first[:, self.classes[0].index(self.primary)]
         if len(self.ensembles) == 1:  # only the primary label and the partial one were seen
             return np.column_stack([primary, 1.0 - primary])

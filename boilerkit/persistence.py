@@ -111,7 +111,8 @@ def save_model(model: Any, path: PathLike, metadata: dict | None = None) -> Path
                               "classes": head.classes[number]})
         levels.append({"kind": head.kind, "primary": head.primary, "ensembles": ensembles})
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    # numpy's stubs type **kwds as if a name could be its allow_pickle flag (none is).
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
     arrays_path = directory / ARRAYS_NAME
     arrays_path.write_bytes(buffer.getvalue())
     manifest = {

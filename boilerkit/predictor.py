@@ -22,7 +22,7 @@ import numpy as np
 try:  # the compiled accelerator is optional: pure numpy gives the same results
     from . import _speedups
 except ImportError:  # pragma: no cover - depends on the build
-    _speedups = None
+    _speedups = None  # type: ignore[assignment]  # optional module: mypy/issues/1297
 
 #: Arrays of an ensemble, with the dtype each is stored and used in.
 ARRAY_DTYPES = {

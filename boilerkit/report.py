@@ -111,7 +111,7 @@ def _page_matrices(results: Sequence[PageResult], labels: Sequence[str]) -> tupl
     The extra last row holds scored blocks whose gold label is not reported
     (``boilerplate`` predicted as article): they only count against precision.
     """
-    index = {label: i for i, label in enumerate(labels)}
+    index: dict[str | None, int] = {label: i for i, label in enumerate(labels)}
     n = len(labels)
     by_block = np.zeros((len(results), n + 1, n))
     by_char = np.zeros((len(results), n + 1, n))
@@ -180,7 +180,7 @@ def _shade(share: float) -> str:
 def confusion_svg(matrix: Sequence[Sequence[float]], labels: Sequence[str], *,
                   title: str = "", unit: str = "blocks") -> str:
     """A confusion matrix as an inline SVG: rows gold, columns predicted, shaded by row share."""
-    matrix = np.asarray(matrix, dtype=float)
+    values = np.asarray(matrix, dtype=float)
     n = len(labels)
     cell, left, top = 84, 118, 84
     width, height = max(left + n * cell + 14, 420), top + n * cell + 40
@@ -195,7 +195,7 @@ def confusion_svg(matrix: Sequence[Sequence[float]], labels: Sequence[str], *,
                f'fill="#444">predicted</text>')
     out.append(f'<text x="14" y="{top + n * cell / 2}" font-size="12" text-anchor="middle" '
                f'fill="#444" transform="rotate(-90 14 {top + n * cell / 2})">gold</text>')
-    rows = matrix.sum(axis=1)
+    rows = values.sum(axis=1)
     for j, label in enumerate(labels):
         r, g, b = colours[label]
         x = left + j * cell + cell / 2 - 1
@@ -208,7 +208,7 @@ def confusion_svg(matrix: Sequence[Sequence[float]], labels: Sequence[str], *,
         out.append(f'<rect x="26" y="{y - 8}" width="8" height="8" fill="rgb({r},{g},{b})"/>')
         out.append(f'<text x="38" y="{y}" font-size="11">{esc(label[:12])}</text>')
         for j in range(n):
-            value = matrix[i, j]
+            value = values[i, j]
             share = value / rows[i] if rows[i] else 0.0
             x0, y0 = left + j * cell, top + i * cell
             colour = "#fff" if share > 0.5 else "#111"
@@ -407,7 +407,8 @@ def write_report(path: str | Path, metrics: dict, results: Sequence[PageResult],
     for rank, ((char_acc, block_acc, scored, wrong), i) in enumerate(ranked, 1):
         result = results[i]
         confusions = Counter((gold, pred) for gold, pred, bad in
-                             zip(result.page.labels, result.predicted, result.differs()) if bad)
+                             zip(result.page.labels, result.predicted, result.differs())
+                             if bad and gold is not None)  # differing blocks are scored: gold set
         confused = ", ".join(f"{esc(gold)}→{esc(pred)} ×{count}"
                              for (gold, pred), count in confusions.most_common(3))
         summary = (f"{char_acc:.1%} of characters and {block_acc:.1%} of blocks right; "

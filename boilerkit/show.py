@@ -70,7 +70,9 @@ def label_colours(labels: Sequence[str]) -> dict[str, tuple[int, int, int]]:
 
 @functools.cache
 def _asset(name: str) -> str:
-    return resources.files("boilerkit").joinpath("assets", name).read_text(encoding="utf-8")
+    # One joinpath step at a time: Python 3.10's Traversable takes a single name.
+    return resources.files("boilerkit").joinpath("assets").joinpath(name).read_text(
+        encoding="utf-8")
 
 
 def script_hash(script: str) -> str:
@@ -259,10 +261,10 @@ def _copy_with_map(root):
 
 
 def _runner_up(probabilities: dict[str, float], label: str) -> list | None:
-    best = None
+    best: tuple[str, float] | None = None
     for other, p in probabilities.items():  # the first of equals wins: the model's order
         if other != label and (best is None or p > best[1]):
-            best = [other, p]
+            best = (other, p)
     return [best[0], round(best[1], 4)] if best else None
 
 
@@ -362,7 +364,7 @@ def build_view(root: lxml.etree._Element, page: Page, *,
                  "pp": round(block.probabilities.get(predicted[i], 0.0), 4),
                  "r": _runner_up(block.probabilities, predicted[i]), "t": block.tag,
                  "g": group_of[i]}
-        if gold is not None:
+        if gold is not None and differs is not None:  # differs is set whenever gold is
             entry["gold"] = gold[i]
             entry["d"] = int(bool(differs[i]))
         blocks_data.append(entry)
@@ -407,6 +409,7 @@ def show(html: str | bytes | Path, *, model=None, url: str | None = None,
     root = parse_html(html, content_type=content_type)
     if root is None:
         root = parse_html("<html><body></body></html>")
+        assert root is not None  # a document with a body always parses to a tree
     page = classify(root, url, model=model)
     return build_view(root, page, allow_remote=allow_remote, base_url=url or _page_url(root),
                       heading=page.title)

@@ -184,7 +184,7 @@ def lcs_pairs(a: Sequence[int], b: Sequence[int]) -> list[tuple[int, int]]:
 
 def _difflib_pairs(a: Sequence[int], b: Sequence[int]) -> list[tuple[int, int]]:
     matcher = SequenceMatcher(None, a, b, autojunk=True)
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     for i, j, size in matcher.get_matching_blocks():
         pairs.extend((i + k, j + k) for k in range(size))
     return pairs
@@ -242,13 +242,13 @@ def covered_tokens(page_tokens: list[str], starts: Sequence[int], ends: Sequence
         size = e - s
         found: dict[int, int] = {}
         for p in range(s, e):
-            span = run_of.get(p)
-            if span is None:
+            run = run_of.get(p)
+            if run is None:
                 continue
-            run_len = span[1] - span[0]
+            run_len = run[1] - run[0]
             if run_len >= MIN_RUN:
                 found[p] = matched_ref[p]
-            elif size < MIN_RUN and span[0] <= s and span[1] >= e:
+            elif size < MIN_RUN and run[0] <= s and run[1] >= e:
                 found[p] = matched_ref[p]
                 short += 1
         covered.append(found)

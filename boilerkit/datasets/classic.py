@@ -357,8 +357,8 @@ def _big5_site_guess(raw: bytes) -> str | None:
             counts[rd] += 1
     if counts:
         return counts.most_common(1)[0][0]
-    m = re.search(rb"<title[^>]*>(.*?)</title", raw, re.I | re.S)
-    title = m.group(1).decode("utf-8", "replace").lower().replace(" ", "") if m else ""
+    title_m = re.search(rb"<title[^>]*>(.*?)</title", raw, re.I | re.S)
+    title = title_m.group(1).decode("utf-8", "replace").lower().replace(" ", "") if title_m else ""
     for site in _BIG9_SITES:
         if site.split(".")[0] in title:
             return site

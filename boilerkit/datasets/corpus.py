@@ -143,8 +143,10 @@ def _record(page: SourcePage, splits: dict[str, str]) -> tuple[dict, dict]:
         return {}, {"page_id": page.page_id, "error": str(error)}
     reason = drop_reason(stats)
     if reason:
+        coverage = gold_coverage(stats)
+        assert coverage is not None  # drop_reason drops only pages with too little coverage
         return {}, {"page_id": page.page_id, "dropped": reason, "site": page.site,
-                    "gold_coverage": round(gold_coverage(stats), 3)}
+                    "gold_coverage": round(coverage, 3)}
     record = {
         "page_id": page.page_id, "source": page.source, "site": page.site,
         "split": split_of(page, splits), "sha256": page.sha256,
@@ -240,12 +242,13 @@ def build(sources: Iterable[str] | None = None, workers: int = 2, progress=None)
                     progress(source, counts["pages"])
         tmp.replace(out)
         splits.update(new_sites)
+        shares: dict[str, float] = {}
         if counts["blocks"]:
-            counts["blocks_without_gold_share"] = round(
+            shares["blocks_without_gold_share"] = round(
                 counts["blocks_without_gold"] / counts["blocks"], 4)
         if counts["gold_chars"]:
-            counts["gold_lost_share"] = round(counts["gold_chars_lost"] / counts["gold_chars"], 4)
-        summary[source] = {**counts, "errors": errors,
+            shares["gold_lost_share"] = round(counts["gold_chars_lost"] / counts["gold_chars"], 4)
+        summary[source] = {**counts, **shares, "errors": errors,
                            "dropped": {k: v["reason"] for k, v in dropped.items()
                                        if v["source"] == source}}
     _splits_path().write_text(json.dumps(dict(sorted(splits.items())), indent=0) + "\n")
@@ -273,9 +276,9 @@ def _pages_for(records: list[dict]) -> Iterator[tuple[dict, SourcePage]]:
         by_source.setdefault(record["source"], {})[record["page_id"]] = record
     for source, wanted in by_source.items():
         for page in load_source(source):
-            record = wanted.get(page.page_id)
-            if record is not None:
-                yield record, page
+            found = wanted.get(page.page_id)
+            if found is not None:
+                yield found, page
 
 
 def read_records(records: Iterable[dict], keep_elements: bool = False):

@@ -7,7 +7,7 @@ its JavaScript transforms and generic cleaner.  Needs the ``cssselect`` package.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, cast
 
 import lxml.etree
 
@@ -23,7 +23,7 @@ def _css(root, selector: str) -> list:
     from cssselect import SelectorError
 
     try:
-        return CSSSelector(selector, translator="html")(root)
+        return cast(list, CSSSelector(selector, translator="html")(root))  # elements only
     except (SelectorError, ValueError, AssertionError):
         return []                                   # selectors cssselect cannot read
 

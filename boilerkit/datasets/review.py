@@ -39,6 +39,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -207,7 +208,7 @@ def parse_assignments(assignments: list[str], n: int) -> dict[int, str]:
 
 
 def _ranges(indexes: list[int]) -> str:
-    out: list[str] = []
+    out: list[list[int]] = []
     for i in indexes:
         if out and out[-1][1] == i - 1:
             out[-1][1] = i
@@ -246,7 +247,7 @@ def save(page_id: str, reviewer: str, assignments: list[str], blind: bool = Fals
         if frozen is None:
             raise SystemExit(f"the review of {page_id} is not frozen: run `review freeze` "
                              "before making blind labels")
-        start = [None] * n
+        start: list[str | None] = [None] * n
         record.update(prefill="none (blind)", frozen_review_sha256=frozen["sha256"])
     else:
         start = list(pre.labels)
@@ -279,7 +280,7 @@ def freeze(recovered: dict[str, dict] | None = None) -> dict[str, list[str]]:
     git).  Returns the page ids newly frozen and those whose review changed since.
     """
     path = frozen_path()
-    data = json.loads(path.read_text()) if path.is_file() else {
+    data: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {
         "about": ("sha256 of each first review when it was frozen; blind labels are "
                   "scored only against reviews with these bytes (boilerkit.datasets.review)"),
         "reviews": {}}
@@ -403,7 +404,7 @@ def agreement(rounds: int = 1000) -> dict:
         if want is None:
             unscorable.append(f"{page_id}: no frozen review hash")
             continue
-        if review.is_file() and file_sha256(review) == want:
+        if current is not None and file_sha256(review) == want:  # the review file exists
             pair = (page_id, *_paired(current, blind))
             sets["intact"].append(pair)
             sets["frozen"].append(pair)

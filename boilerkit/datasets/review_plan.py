@@ -26,6 +26,7 @@ import json
 import re
 import sys
 from collections import Counter, defaultdict
+from typing import Any
 from urllib.parse import urlsplit
 
 from .corpus import corpus_dir, iter_records, load_dropped
@@ -164,7 +165,8 @@ def batches(pages: list[dict], size: int = BATCH_SIZE) -> list[dict]:
     the lightest batch that still has room)."""
     count = max(1, round(len(pages) / size))
     room = -(-len(pages) // count)
-    out = [{"batch": i + 1, "pages": [], "blocks": 0} for i in range(count)]
+    out: list[dict[str, Any]] = [{"batch": i + 1, "pages": [], "blocks": 0}
+                                 for i in range(count)]
     for page in sorted(pages, key=lambda p: (-p["blocks"], p["page_id"])):
         batch = min((b for b in out if len(b["pages"]) < room), key=lambda b: (b["blocks"], b["batch"]))
         batch["pages"].append(page["page_id"])

@@ -117,14 +117,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="also write the candidates as JSON to this file")
     args = parser.parse_args(argv)
     facts = collect(args.sources.split(","), workers=args.workers)
-    result = {"pages": len(facts), "aliases": alias_candidates(facts),
-              "templates": template_matches(facts)}
+    aliases, templates = alias_candidates(facts), template_matches(facts)
+    result = {"pages": len(facts), "aliases": aliases, "templates": templates}
     text = json.dumps(result, indent=1)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")
     print(text)
-    print(f"{len(result['aliases'])} alias candidates, {len(result['templates'])} template "
+    print(f"{len(aliases)} alias candidates, {len(templates)} template "
           "matches", file=sys.stderr)
     return 0
 

@@ -101,7 +101,7 @@ def load_pages(page_ids: Iterable[str]) -> Iterator[SourcePage]:
         loader = SOURCES.get(name)
         if loader is None:
             raise KeyError(f"unknown dataset source {name!r}; known: {', '.join(SOURCES)}")
-        pages = loader(wanted) if name in modern.LOADERS else loader()
+        pages = modern.LOADERS[name](wanted) if name in modern.LOADERS else loader()
         for page in pages:
             if page.page_id in wanted:
                 yield page

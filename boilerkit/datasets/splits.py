@@ -80,7 +80,7 @@ def plan_splits(pages: Iterable[tuple[str, str, str]], committed: dict[str, str]
         split = most_held_out(known)
         splits[site] = split
         if len(known) > 1:
-            notes.append(f"merge: {site} had pages in {'/'.join(sorted(known, key=_RANK.get))}"
+            notes.append(f"merge: {site} had pages in {'/'.join(sorted(known, key=_RANK.__getitem__))}"
                          f" -> {split}")
         if split == "train" and {src for _, src in items} <= held:
             movable.add(site)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence, TypeAlias
 
 import lxml.etree
 
@@ -21,6 +21,9 @@ from .alignment import (align_block_texts, covered_tokens, iter_tokens, match_an
                         match_key, tokenize)
 from .repair import XML_BAD_SPACE, unmojibake_tree
 from .transfer_common import TEXT_MATCH_THRESHOLD, Transfer, parse_gold_html, vote
+
+#: A source class as ``(label, provenance)``; ``(None, None)`` for no label.
+ClassPair: TypeAlias = tuple[str | None, str | None]
 
 __all__ = ["transfer_l3s_gn1", "transfer_kreuzer", "transfer_canola"]
 
@@ -93,7 +96,7 @@ def _classed_blocks(root, classify, default: int) -> tuple[list[str], list[str]]
 
 
 def _transfer_classed(blocks: Sequence[Block], root, classify, default: int,
-                      classes: dict[int, tuple[str | None, str | None]],
+                      classes: dict[int, ClassPair],
                       gold_classes: Iterable[int], *, anywhere: bool = False) -> Transfer:
     """Shared engine of the element-annotated sources (L3S, Kreuzer, CANOLA).
 
@@ -125,11 +128,11 @@ def _transfer_classed(blocks: Sequence[Block], root, classify, default: int,
         return Transfer([None] * n, [None] * n, stats)
     texts, coded = found
     counts = []
-    src_labels: list[tuple[str | None, str | None]] = []
+    src_labels: list[ClassPair] = []
     for code in coded:
-        count = Counter(code)
-        count.pop(" ", None)
-        count = Counter({ord(ch) - _PUA: v for ch, v in count.items()})
+        by_char = Counter(code)
+        by_char.pop(" ", None)
+        count = Counter({ord(ch) - _PUA: v for ch, v in by_char.items()})
         counts.append(count)
         src_labels.append(_label_of(count, classes))
 
@@ -180,7 +183,7 @@ def _transfer_classed(blocks: Sequence[Block], root, classify, default: int,
     return Transfer(labels, provenance, stats)
 
 
-def _label_of(count: Counter, classes) -> tuple[str | None, str | None]:
+def _label_of(count: Counter, classes) -> ClassPair:
     """Majority label (and its majority provenance) of a Counter class -> characters."""
     by_label: Counter = Counter()
     by_prov: Counter = Counter()
@@ -243,7 +246,7 @@ def _token_fallback(texts, coded, used, received, dst_texts, mapping, classes,
 
 _L3S_CLASS = re.compile(r"\bx-nc-sel(\d)\b")
 _L3S_NONE = 9
-_L3S_CLASSES = {
+_L3S_CLASSES: dict[int, ClassPair] = {
     0: ("navigation", "rule"), 1: ("article", "mapped"), 2: ("article", "mapped"),
     3: ("article", "mapped"), 4: ("teaser", "mapped"), 5: ("comment", "mapped"),
     _L3S_NONE: ("navigation", "rule"),
@@ -309,7 +312,7 @@ _KZ_CODES = {
     ("comment", "mapped"): 3,
 }
 _KZ_NONE = 9
-_KZ_CLASSES = {code: pair for pair, code in _KZ_CODES.items()}
+_KZ_CLASSES: dict[int, ClassPair] = {code: pair for pair, code in _KZ_CODES.items()}
 _KZ_CLASSES[_KZ_NONE] = (None, None)
 
 

@@ -65,12 +65,12 @@ def _text_transfer(blocks: Sequence[Block], golds: Sequence[tuple[str, str]]) ->
             labels[b], provenance[b] = prev, "rule"
 
     gold_chars = sum(len(t) for t in gold_tokens)
-    received = set()
+    received: set[int] = set()
     for b in range(n):
         if labels[b] is not None:
             received.update(g for g in covered[b].values() if gold_label[g] == labels[b])
     lost = gold_chars - sum(len(gold_tokens[g]) for g in received)
-    found = set()
+    found: set[int] = set()
     for b in range(n):
         found.update(covered[b].values())
     stats = {

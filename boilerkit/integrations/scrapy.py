@@ -42,6 +42,7 @@ from .._extras import require
 from ..api import classify
 from ..errors import BoilerkitError
 from ..inputs import DEFAULT_MAX_BYTES
+from ..model import Model
 from ..page import Page, render
 from ..persistence import default_model, load_model
 
@@ -114,7 +115,7 @@ class BoilerkitPipeline:
         self.keep_html = keep_html
         self.max_bytes = max_bytes
         self.stats = stats
-        self.model = None
+        self.model: Model | None = None
 
     @classmethod
     def from_crawler(cls, crawler) -> BoilerkitPipeline:

@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import cast
 
 # Absolute imports: spark-submit runs this file as a script.
 from boilerkit._extras import require
@@ -65,16 +66,17 @@ def _row(document: Document, model, max_bytes: int | None) -> tuple:
     if document.error is not None:
         return (*fields, None, None, None, None, None, None, None,
                 document.error, document.error_type)
+    data = cast(bytes, document.data)  # a Document without an error has its bytes
     start = time.perf_counter()
     try:
-        page = classify(document.data, document.url, model=model,
+        page = classify(data, document.url, model=model,
                         content_type=document.content_type, max_bytes=max_bytes)
     except BoilerkitError as error:
-        return (*fields, None, None, None, None, None, len(document.data),
+        return (*fields, None, None, None, None, None, len(data),
                 time.perf_counter() - start, str(error), type(error).__name__)
     article, comments = page.text("article"), page.text("comment")
     return (*fields, page.title, article, comments, page.labels, len(page.blocks),
-            len(document.data), time.perf_counter() - start, None, None)
+            len(data), time.perf_counter() - start, None, None)
 
 
 def extract_partition(paths: Iterable[str], *, model_path: str | None = None,
