@@ -46,7 +46,10 @@ def test_version(capsys):
                                   ["train", "d", "-o", "m", "--max-iter", "0"],
                                   ["train", "d", "-o", "m", "--label-map", "nonsense"],
                                   ["train", "d", "-o", "m", "--max-per-page", "boilerplate=0"],
-                                  ["train", "d", "-o", "m", "--max-per-page", "boilerplate"]])
+                                  ["train", "d", "-o", "m", "--max-per-page", "boilerplate"],
+                                  ["train", "d", "-o", "m", "--provenance-weight", "reviewed=0"],
+                                  ["train", "d", "-o", "m", "--provenance-weight", "reviewed=inf"],
+                                  ["train", "d", "-o", "m", "--provenance-weight", "reviewed"]])
 def test_usage_errors_exit_2(argv, capsys):
     assert main(argv) == 2
     captured = capsys.readouterr()
