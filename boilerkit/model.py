@@ -147,7 +147,9 @@ class Model:
         substantive text always keeps an article (see :func:`keep_an_article`)."""
         best = np.argmax(probabilities, axis=1)
         if PRIMARY_LABEL in self.labels and len(best):
-            keep_an_article(blocks, probabilities, best, self.labels.index(PRIMARY_LABEL))
+            primary = self.labels.index(PRIMARY_LABEL)
+            keep_an_article(blocks, probabilities, best, primary)
+            claim_the_lead(blocks, probabilities, best, primary)
         return best
 
     def predict(self, pages: Pages) -> list[np.ndarray]:
@@ -188,3 +190,56 @@ def keep_an_article(blocks: Sequence[Block], probabilities: np.ndarray, best: np
     if not chosen.any():
         chosen = article == article.max()
     best[chosen] = primary
+
+
+#: How far before the article's first paragraph its headline may be, in blocks.
+LEAD_WINDOW = 25
+# A body paragraph has at least this many characters outside links.
+_BODY_CHARS = 80
+# Between the headline and the body, blocks at least this likely article, and not mostly
+# links, are the article's lead (byline, date, image, caption).
+_LEAD_PROBABILITY = 0.05
+_HEADINGS = frozenset(("h1", "h2", "h3"))
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def claim_the_lead(blocks: Sequence[Block], probabilities: np.ndarray, best: np.ndarray,
+                   primary: int) -> None:
+    """Give the article its headline and what sits between it and the body, in place.
+
+    A block-by-block model is least sure of the short blocks that open an
+    article: the headline, the byline and date, the lead image and its
+    caption. The guideline makes them article, and their place says so: they
+    sit between the page's headline and the article's first body paragraph.
+    The headline is the nearest ``h1`` (or an ``h2``/``h3`` whose text is in
+    the page's ``<title>``) at most :data:`LEAD_WINDOW` blocks before the first
+    article block with :data:`_BODY_CHARS` characters outside links; it and the
+    blocks after it that are not mostly links and have some article probability
+    become article.
+    """
+    n = len(blocks)
+    chars = np.fromiter((len(b.text) for b in blocks), dtype=np.float64, count=n)
+    links = np.fromiter((b.link_text_length for b in blocks), dtype=np.float64, count=n)
+    plain = chars - np.minimum(links, chars)
+    body = np.flatnonzero((best == primary) & (plain >= _BODY_CHARS))
+    if not len(body):
+        return
+    first = int(body[0])
+    title = _normalised(getattr(blocks, "title", None) or "")
+    headline = -1
+    for index in range(first - 1, max(first - LEAD_WINDOW, 0) - 1, -1):
+        block = blocks[index]
+        if block.tag == "h1" or (block.tag in _HEADINGS and title
+                                 and len(block.text) >= 10
+                                 and _normalised(block.text) in title):
+            headline = index
+            break
+    if headline < 0:
+        return
+    lead = np.arange(headline, first)
+    keep = (links[lead] <= 0.5 * chars[lead]) & (probabilities[lead, primary] >= _LEAD_PROBABILITY)
+    keep[0] = True
+    best[lead[keep]] = primary

@@ -84,3 +84,45 @@ def test_context_spec_round_trips():
     spec = ContextSpec(("article", "navigation"))
     assert ContextSpec.from_dict(spec.to_dict()) == spec
     assert len(spec.feature_names()) == spec.n_features
+
+
+# -- choosing labels: the article's lead ------------------------------------------
+
+_LEAD_PAGE = """<html><head><title>Rain returns to the valley - Daily</title></head><body>
+<ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li></ul>
+<h1>Rain returns to the valley</h1>
+<p>By <a href="/staff/ann">Ann Lee</a>, March 3, 2024</p>
+<ul><li><a href="/share">Share</a></li></ul>
+<figure><img src="x.jpg"><figcaption>Clouds over the valley on Monday.</figcaption></figure>
+<p>After months of drought, rain came back to the valley this week, and farmers who had
+waited since the autumn for it went out to watch the fields take it in.</p>
+</body></html>"""
+
+
+def _lead_labels(probabilities: np.ndarray) -> list[str]:
+    from boilerkit.model import claim_the_lead, keep_an_article
+
+    blocks = build_blocks(parse_html(_LEAD_PAGE))
+    best = np.argmax(probabilities, axis=1)
+    keep_an_article(blocks, probabilities, best, 0)
+    claim_the_lead(blocks, probabilities, best, 0)
+    return [("article", "navigation")[index] + ":" + block.text[:12]
+            for index, block in zip(best, blocks)]
+
+
+def test_the_headline_byline_and_caption_before_the_body_join_the_article():
+    blocks = build_blocks(parse_html(_LEAD_PAGE))
+    assert [block.tag for block in blocks] == ["li", "li", "h1", "p", "li", "figcaption", "p"]
+    # The model is sure only of the body; the lead has a little article probability.
+    article = np.array([0.01, 0.01, 0.3, 0.1, 0.2, 0.2, 0.95])
+    labels = _lead_labels(np.column_stack([article, 1 - article]))
+    assert labels == ["navigation:Home", "navigation:News", "article:Rain returns",
+                      "article:By Ann Lee, ", "navigation:Share", "article:Clouds over ",
+                      "article:After months"]
+
+
+def test_no_body_paragraph_means_no_lead_is_claimed():
+    article = np.array([0.01, 0.01, 0.3, 0.1, 0.2, 0.2, 0.02])
+    labels = _lead_labels(np.column_stack([article, 1 - article]))
+    # Under 250 characters of text: no article is forced, so there is no body to lead to.
+    assert not [label for label in labels if label.startswith("article:")]
