@@ -562,9 +562,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     show_progress = not _quiet(args)
     pages = read_labelled(args.data, progress=show_progress, keep_elements=bool(args.report))
     selected = _select(pages, args.split, args.source)
+    if args.provenance:
+        selected = [page for page in selected
+                    if any(origin and origin.partition("@")[0] == args.provenance
+                           for origin in page.provenance)]
     if not selected:
         filters = [f"split {args.split!r}" if args.split else "",
-                   f"source {', '.join(args.source)}" if args.source else ""]
+                   f"source {', '.join(args.source)}" if args.source else "",
+                   f"labels of provenance {args.provenance!r}" if args.provenance else ""]
         detail = " with " + " and ".join(filter(None, filters)) if any(filters) else ""
         raise BoilerkitError(f"no labelled pages{detail} in {' '.join(args.data)}")
     selected = relabel(selected, _merge_label_maps(args.label_map))
@@ -840,6 +845,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_parser.add_argument("--source", action="append", metavar="NAME",
                                  help="only pages of this source (repeatable)")
     _add_label_map_option(evaluate_parser)
+    evaluate_parser.add_argument("--provenance", metavar="NAME",
+                                 help="only pages with labels of this provenance, e.g. reviewed "
+                                      "(the corpus pages labelled block by block in all four "
+                                      "classes) or data-label (labelled HTML files)")
     evaluate_parser.add_argument("--json", action="store_true",
                                  help="print the metrics as JSON")
     evaluate_parser.add_argument("--report", metavar="HTML",

@@ -242,6 +242,10 @@ def test_evaluate_json_and_filters(tiny_model_path, labelled_dir, capsys):
                  "--split", "test"]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and "no labelled pages with split 'test'" in captured.err
+    assert main(argv + ["--provenance", "data-label"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_pages"] == 12
+    assert main(argv + ["--provenance", "reviewed"]) == 1
+    assert "labels of provenance 'reviewed'" in capsys.readouterr().err
 
 
 def test_python_m_boilerkit_help():
