@@ -154,7 +154,7 @@ def _head_to_head(results, row) -> tuple[str, str, str]:
                 ok = False
                 continue
             ok &= mine > theirs
-            peers.append(f"{_peer(peer)} {theirs:.3f}{'' if mine > theirs else ' (ahead)'}")
+            peers.append(f"{_peer(peer)} {theirs:.3f}{'' if mine > theirs else ' (ahead of boilerkit)'}")
         metric = "snippet F1" if source == "trafilatura-eval" else "token F1"
         parts.append(f"{source} ({metric}): {mine:.3f} vs " + ", ".join(peers))
     return title, _status(ok), "; ".join(parts) + "."
