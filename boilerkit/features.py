@@ -242,8 +242,9 @@ class PageFeatures:
         core = _title_core_words(title)
         if core:
             # Only blocks holding the title's longest word can match it well: a substring
-            # test skips the others cheaply.
-            key = max(core, key=len)
+            # test skips the others cheaply. Sorted first: a set's order changes with the hash
+            # seed, and a tie between equally long words must not change the features.
+            key = max(sorted(core), key=len)
             for i in np.flatnonzero(self.words <= _TITLE_MATCH_MAX_WORDS):
                 lowered = texts[i].lower()
                 if key not in lowered:
