@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .blocks import ANCESTOR_LEVELS, Block
+from .features import window_means
 
 _WINDOWS = (2, 6)
 
@@ -56,14 +57,6 @@ class ContextSpec:
     @classmethod
     def from_dict(cls, data: dict) -> ContextSpec:
         return cls(labels=tuple(str(label) for label in data["labels"]))
-
-
-def _window_means(values: np.ndarray, size: int) -> np.ndarray:
-    padded = np.concatenate([[0.0], np.cumsum(values)])
-    index = np.arange(len(values))
-    low = np.maximum(index - size, 0)
-    high = np.minimum(index + size + 1, len(values))
-    return (padded[high] - padded[low]) / (high - low)
 
 
 def _subtree_sums(blocks: Sequence[Block], weights: np.ndarray) -> np.ndarray:
@@ -118,7 +111,7 @@ def context_features(blocks: Sequence[Block], probabilities: np.ndarray,
     columns = []
     for j in range(len(spec.labels)):
         columns.append(probabilities[:, j])
-        columns += [_window_means(probabilities[:, j], size) for size in _WINDOWS]
+        columns += [window_means(probabilities[:, j], size) for size in _WINDOWS]
         columns += [container_means[:, level, j] for level in range(ANCESTOR_LEVELS)]
         columns.append(np.full(n, page_share[j]))
     primary_total = max(weighted[:, 0].sum(), 1e-9)

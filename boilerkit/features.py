@@ -158,7 +158,7 @@ def _short_words(text: str) -> list[str] | None:
     return [w.strip(PUNCTUATION) for w in words] if len(words) <= _SHORT_BLOCK_WORDS else None
 
 
-def _window_means(values: np.ndarray, size: int) -> np.ndarray:
+def window_means(values: np.ndarray, size: int) -> np.ndarray:
     """Mean of ``values`` over the ``size`` blocks before and after each block (and itself)."""
     padded = np.concatenate([[0.0], np.cumsum(values)])
     index = np.arange(len(values))
@@ -229,9 +229,9 @@ class PageFeatures:
         self.longest = float(np.argmax(chars))
         self.shallow = np.column_stack([self.log_chars, self.link_density, self.text_density,
                                         self.heading, self.punctuation_ratio])
-        self.windows = [(_window_means(self.log_chars, size),
-                         _window_means(self.link_density, size),
-                         _window_means(self.sentence_end, size)) for size in _WINDOWS]
+        self.windows = [(window_means(self.log_chars, size),
+                         window_means(self.link_density, size),
+                         window_means(self.sentence_end, size)) for size in _WINDOWS]
         self._headline(texts, getattr(blocks, "title", None))
 
     def _headline(self, texts: list[str], title: str | None) -> None:

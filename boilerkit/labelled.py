@@ -109,12 +109,12 @@ def _is_corpus_file(path: Path) -> bool:
     return path.name.lower().endswith(CORPUS_SUFFIXES)
 
 
-def _is_data_file(path: Path) -> bool:
-    return path.name.lower().endswith(HTML_SUFFIXES + CORPUS_SUFFIXES)
-
-
-def expand_paths(paths: PathLike | Iterable[PathLike]) -> list[Path]:
-    """Files to read: named files as they are, directories searched recursively.
+def expand_paths(paths: PathLike | Iterable[PathLike],
+                 suffixes: tuple[str, ...] = HTML_SUFFIXES + CORPUS_SUFFIXES,
+                 stdin: bool = True) -> list[Path]:
+    """Files to read: named files as they are, directories searched recursively for
+    names ending in one of ``suffixes`` (sorted, hidden folders skipped); ``-`` is
+    kept for stdin when ``stdin``.
 
     Raises :class:`FileNotFoundError` for a path that does not exist.
     """
@@ -123,16 +123,16 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> list[Path]:
     files: list[Path] = []
     for given in paths:
         path = Path(given)
-        if str(given) == "-":
+        if stdin and str(given) == "-":
             files.append(path)
         elif path.is_dir():
             found = sorted(
                 candidate for candidate in path.rglob("*")
-                if candidate.is_file() and _is_data_file(candidate)
+                if candidate.is_file() and candidate.name.lower().endswith(suffixes)
                 and not any(part.startswith(".") for part in candidate.relative_to(path).parts))
             if not found:
-                log.warning("%s: no *.html, *.htm, *.jsonl or *.jsonl.gz files in this directory",
-                            path)
+                log.warning("%s: no %s files in this directory", path,
+                            ", ".join("*" + suffix for suffix in suffixes))
             files.extend(found)
         elif path.is_file():
             files.append(path)

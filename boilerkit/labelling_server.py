@@ -33,7 +33,7 @@ from pathlib import Path
 from .annotate import LabelWriteError, group_labels, write_labels
 from .api import classify
 from .errors import BoilerkitError
-from .labelled import HTML_SUFFIXES, page_from_html
+from .labelled import HTML_SUFFIXES, expand_paths, page_from_html
 from .parse import parse_html
 from .sanitize import content_security_policy
 from .show import build_view, script_hash, view_script
@@ -48,21 +48,7 @@ _SAVE_PATH = re.compile(r"^/save/(\d+)$")
 
 def html_files(paths: Sequence[str | Path]) -> list[Path]:
     """The HTML files named in ``paths``, directories searched recursively (sorted)."""
-    files: list[Path] = []
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file()
-                           and p.name.lower().endswith(HTML_SUFFIXES)
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
-            if not found:
-                log.warning("%s: no *.html or *.htm files in this directory", path)
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise FileNotFoundError(2, "No such file or directory", str(given))
-    return files
+    return expand_paths(paths, suffixes=HTML_SUFFIXES, stdin=False)
 
 
 def output_paths(sources: Sequence[Path], output_dir: Path | None, in_place: bool) -> list[Path]:

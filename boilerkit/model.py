@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .blocks import Block
+from .blocks import NUMBER_FIELDS, Block, numbers_of
 from .context import ContextSpec, context_features
 from .features import CHUNK_ROWS, FeatureConfig, PageFeatures
 from .labels import PRIMARY_LABEL
@@ -148,8 +148,9 @@ class Model:
         best = np.argmax(probabilities, axis=1)
         if PRIMARY_LABEL in self.labels and len(best):
             primary = self.labels.index(PRIMARY_LABEL)
-            keep_an_article(blocks, probabilities, best, primary)
-            claim_the_lead(blocks, probabilities, best, primary)
+            amounts = text_amounts(blocks)
+            keep_an_article(blocks, probabilities, best, primary, amounts)
+            claim_the_lead(blocks, probabilities, best, primary, amounts)
         return best
 
     def predict(self, pages: Pages) -> list[np.ndarray]:
@@ -167,8 +168,18 @@ SUBSTANTIVE_CHARS = 250
 _ARTICLE_SHARE = 0.5
 
 
+_LINK_TEXT = NUMBER_FIELDS.index("link_text_length")
+
+
+def text_amounts(blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray]:
+    """The characters of each block's text, and those inside links."""
+    chars = np.fromiter((len(b.text) for b in blocks), dtype=np.float64, count=len(blocks))
+    links = numbers_of(blocks if isinstance(blocks, list) else list(blocks))[:, _LINK_TEXT]
+    return chars, links.astype(np.float64)
+
+
 def keep_an_article(blocks: Sequence[Block], probabilities: np.ndarray, best: np.ndarray,
-                    primary: int) -> None:
+                    primary: int, amounts: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Give a page with substantive text an article, changing ``best`` in place.
 
     When no block's most probable label is the primary label (article) although
@@ -179,9 +190,7 @@ def keep_an_article(blocks: Sequence[Block], probabilities: np.ndarray, best: np
     """
     if (best == primary).any():
         return
-    chars = np.fromiter((len(b.text) for b in blocks), dtype=np.float64, count=len(blocks))
-    links = np.fromiter((b.link_text_length for b in blocks), dtype=np.float64,
-                        count=len(blocks))
+    chars, links = amounts if amounts is not None else text_amounts(blocks)
     plain = chars - np.minimum(links, chars)
     if plain.sum() < SUBSTANTIVE_CHARS:
         return
@@ -207,7 +216,7 @@ def _normalised(text: str) -> str:
 
 
 def claim_the_lead(blocks: Sequence[Block], probabilities: np.ndarray, best: np.ndarray,
-                   primary: int) -> None:
+                   primary: int, amounts: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Give the article its headline and what sits between it and the body, in place.
 
     A block-by-block model is least sure of the short blocks that open an
@@ -220,9 +229,7 @@ def claim_the_lead(blocks: Sequence[Block], probabilities: np.ndarray, best: np.
     blocks after it that are not mostly links and have some article probability
     become article.
     """
-    n = len(blocks)
-    chars = np.fromiter((len(b.text) for b in blocks), dtype=np.float64, count=n)
-    links = np.fromiter((b.link_text_length for b in blocks), dtype=np.float64, count=n)
+    chars, links = amounts if amounts is not None else text_amounts(blocks)
     plain = chars - np.minimum(links, chars)
     body = np.flatnonzero((best == primary) & (plain >= _BODY_CHARS))
     if not len(body):

@@ -11,6 +11,7 @@ from typing import Sequence, cast
 
 import lxml.etree
 
+from ..sanitize import remove_element
 from .transfer_common import parse_gold_html
 
 __all__ = ["postlight_containers", "postlight_article_text"]
@@ -62,20 +63,6 @@ def postlight_containers(root: lxml.etree._Element,
     return []
 
 
-def _drop_keep_tail(element) -> None:
-    """Remove ``element`` and its subtree, keeping its tail text in place."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    if element.tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
-
-
 def _readable_text(element) -> str:
     """Text of a subtree, without comments and script/style/noscript/template content."""
     out: list[str] = []
@@ -106,6 +93,6 @@ def postlight_article_text(html: bytes, selectors: Sequence[str | list[str]],
     for container in postlight_containers(root, selectors):
         for element in [e for sel in clean if isinstance(sel, str) for e in _css(container, sel)]:
             if element is not container:
-                _drop_keep_tail(element)
+                remove_element(element)
         texts.append(_readable_text(container))
     return "\n".join(texts)
