@@ -1,0 +1,63 @@
+"""Dev-split 4-class macro-F1 of a model with and without the lead rule of ``choose_labels``.
+
+    python benchmarks/label_choice.py MODEL [MODEL ...]
+
+Scores the ``dev`` pages of the seven licence-clean training sources (all of them, and
+those labelled block by block, i.e. with ``reviewed`` labels), by block and by character,
+once with the full label choice and once without :func:`boilerkit.model.claim_the_lead`.
+Never the test split: this is how the model card's candidates were compared.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from boilerkit.datasets.corpus import read_labelled
+from boilerkit.evaluation import compute_metrics
+from boilerkit.model import claim_the_lead, keep_an_article, text_amounts
+from boilerkit.persistence import load_model
+from boilerkit.training import relabel
+
+SOURCES = ("kreuzer", "readability", "trafilatura-eval", "postlight-fixtures", "fundus-eval",
+           "fundus-tests", "wcxb")
+ANNOTATIONS = Path(__file__).resolve().parent.parent / "datasets" / "annotations"
+
+
+def main(models: list[str]) -> int:
+    pages = [page for page in read_labelled([ANNOTATIONS / f"{name}.jsonl.gz" for name in SOURCES])
+             if page.split == "dev" and page.n_labelled]
+    pages = relabel(pages, {"navigation@rule": "boilerplate"})
+    reviewed = [any(origin == "reviewed" for origin in page.provenance) for page in pages]
+    print("model | rule | all dev pages (block / char) | reviewed dev pages (block / char)")
+    for path in models:
+        model = load_model(path)
+        primary = model.labels.index("article")
+        probabilities = model.predict_proba([page.blocks for page in pages])
+        for lead in (False, True):
+            scores = []
+            for subset in (None, True):
+                y_true, y_pred, chars = [], [], []
+                for page, p, is_reviewed in zip(pages, probabilities, reviewed):
+                    if subset and not is_reviewed:
+                        continue
+                    best = np.argmax(p, axis=1)
+                    amounts = text_amounts(page.blocks)
+                    keep_an_article(page.blocks, p, best, primary, amounts)
+                    if lead:
+                        claim_the_lead(page.blocks, p, best, primary, amounts)
+                    y_true += page.labels
+                    y_pred += [model.labels[i] for i in best]
+                    chars += [len(block.text) for block in page.blocks]
+                metrics = compute_metrics(y_true, y_pred, chars)
+                scores.append(f"{metrics['blocks']['macro_f1']:.3f} / {metrics['chars']['macro_f1']:.3f}")
+            print(f"{os.path.basename(path.rstrip('/'))} | {'lead' if lead else 'no lead'} | "
+                  f"{scores[0]} | {scores[1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]) if sys.argv[1:] else (print(__doc__), 2)[1])
