@@ -155,3 +155,14 @@ def unlabelled_page(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("pages") / "news.html"
     path.write_text(labelled_html("unseen.example", 0, labels=False), encoding="utf-8")
     return path
+
+
+def compiled_or_python(request, monkeypatch, module) -> str:
+    """For a fixture parametrised with ``["compiled", "python"]``: turn ``module``'s C
+    accelerator off for ``"python"``, and skip ``"compiled"`` where it is not built."""
+    if request.param == "python":
+        monkeypatch.setattr(module, "_speedups", None)
+    elif module._speedups is None:
+        pytest.skip("the C accelerator is not built")
+    return request.param
+

@@ -10,6 +10,7 @@ from pathlib import Path
 import lxml.etree
 import lxml.html
 import pytest
+from conftest import compiled_or_python
 
 from boilerkit import InputError, build_blocks, parse_html
 from boilerkit import blocks as blocks_module
@@ -21,11 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(autouse=True, params=["compiled", "python"])
 def walk(request, monkeypatch):
     """Run every test on the compiled walk and on the pure-Python one."""
-    if request.param == "python":
-        monkeypatch.setattr(blocks_module, "_speedups", None)
-    elif blocks_module._speedups is None:
-        pytest.skip("the C accelerator is not built")
-    return request.param
+    return compiled_or_python(request, monkeypatch, blocks_module)
 
 
 def _blocks(body: str, head: str = ""):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import compiled_or_python
 
 from boilerkit import Block, build_blocks, parse_html
 from boilerkit import features as features_module
@@ -27,11 +28,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "news-page.html"
 @pytest.fixture(autouse=True, params=["compiled", "python"])
 def path(request, monkeypatch):
     """Run every test on the compiled and the pure-Python text statistics and hashing."""
-    if request.param == "python":
-        monkeypatch.setattr(features_module, "_speedups", None)
-    elif features_module._speedups is None:
-        pytest.skip("the C accelerator is not built")
-    return request.param
+    return compiled_or_python(request, monkeypatch, features_module)
 
 
 def _blocks(body: str):
