@@ -27,3 +27,7 @@ def pack_trees(feature: np.ndarray, threshold: np.ndarray, left: np.ndarray, rig
 def predict_trees(X: np.ndarray, packed: bytes, missing_left: np.ndarray, value: np.ndarray,
                   roots: np.ndarray, tree_output: np.ndarray, baseline: np.ndarray,
                   out: np.ndarray, /) -> None: ...
+def predict_masks(X: np.ndarray, nodes: bytes, starts: np.ndarray, missing: bytes,
+                  missing_starts: np.ndarray, used: np.ndarray, leaf_values: np.ndarray,
+                  width: int, tree_output: np.ndarray, baseline: np.ndarray,
+                  out: np.ndarray, /) -> None: ...

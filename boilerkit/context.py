@@ -68,11 +68,12 @@ def _subtree_sums(blocks: Sequence[Block], weights: np.ndarray) -> np.ndarray:
         return np.zeros((n, ANCESTOR_LEVELS, k))
     owners = np.fromiter((b.element_id for b in blocks), dtype=np.int64, count=n)
     n_elements = len(subtree_end)
-    # Element ids are in document order, so a subtree is the id range [e, end(e)].
+    # Element ids are in document order, so a subtree is the id range [e, end(e)]. One
+    # bincount over (element, column) pairs adds each column's weights in block order.
+    cells = (owners[:, None] * k + np.arange(k)).ravel()
+    per_element = np.bincount(cells, weights.ravel(), minlength=n_elements * k)
     prefix = np.zeros((n_elements + 1, k))
-    for column in range(k):
-        prefix[1:, column] = np.cumsum(np.bincount(owners, weights[:, column],
-                                                   minlength=n_elements))
+    np.cumsum(per_element.reshape(n_elements, k), axis=0, out=prefix[1:])
     valid = ancestor_ids > 0
     first = np.where(valid, ancestor_ids, 0)
     sums = prefix[subtree_end[first] + 1] - prefix[first]
@@ -108,15 +109,21 @@ def context_features(blocks: Sequence[Block], probabilities: np.ndarray,
     label_sums, char_sums = sums[:, :, :-1], sums[:, :, -1:]
     container_means = np.where(char_sums > 0, label_sums / np.maximum(char_sums, 1e-9), 0.0)
     page_share = weighted.sum(axis=0) / max(chars.sum(), 1.0)
-    columns = []
-    for j in range(len(spec.labels)):
-        columns.append(probabilities[:, j])
-        columns += [window_means(probabilities[:, j], size) for size in _WINDOWS]
-        columns += [container_means[:, level, j] for level in range(ANCESTOR_LEVELS)]
-        columns.append(np.full(n, page_share[j]))
+    windows = [window_means(probabilities, size) for size in _WINDOWS]
+    # Columns per label: own, windows, containers, page share (see feature_names).
+    per_label = 1 + len(_WINDOWS) + ANCESTOR_LEVELS + 1
+    k = len(spec.labels)
+    out = np.empty((n, spec.n_features), dtype=np.float32)
+    by_label = out[:, :k * per_label].reshape(n, k, per_label)
+    by_label[:, :, 0] = probabilities
+    for offset, means in enumerate(windows, start=1):
+        by_label[:, :, offset] = means
+    by_label[:, :, 1 + len(_WINDOWS):-1] = container_means.transpose(0, 2, 1)
+    by_label[:, :, -1] = page_share
     primary_total = max(weighted[:, 0].sum(), 1e-9)
-    columns += [label_sums[:, level, 0] / primary_total for level in range(ANCESTOR_LEVELS)]
+    rest = k * per_label
+    out[:, rest:rest + ANCESTOR_LEVELS] = label_sums[:, :, 0] / primary_total
     likely = probabilities[:, 0] > 0.5
-    columns += [_distance_to_nearest(likely, before=True),
-                _distance_to_nearest(likely, before=False)]
-    return np.column_stack(columns).astype(np.float32)
+    out[:, -2] = _distance_to_nearest(likely, before=True)
+    out[:, -1] = _distance_to_nearest(likely, before=False)
+    return out

@@ -150,6 +150,9 @@ def text_stats(texts: list[str], use_speedups: bool = True) -> np.ndarray:
     return np.column_stack([chars, words, spaces, punctuation, digits, ends]).reshape(n, 6)
 
 
+_UNSEEN: list[str] = []  # a sentinel that no _short_words result is
+
+
 def _short_words(text: str) -> list[str] | None:
     """The words of a block of at most six words, lower-cased and stripped of punctuation."""
     if text.count(" ") >= _SHORT_BLOCK_WORDS:
@@ -159,12 +162,15 @@ def _short_words(text: str) -> list[str] | None:
 
 
 def window_means(values: np.ndarray, size: int) -> np.ndarray:
-    """Mean of ``values`` over the ``size`` blocks before and after each block (and itself)."""
-    padded = np.concatenate([[0.0], np.cumsum(values)])
+    """Mean of ``values`` (one value per block, or one row) over the ``size`` blocks before
+    and after each block (and itself)."""
+    padded = np.zeros((len(values) + 1, *values.shape[1:]))
+    np.cumsum(values, axis=0, out=padded[1:])
     index = np.arange(len(values))
     low = np.maximum(index - size, 0)
     high = np.minimum(index + size + 1, len(values))
-    return (padded[high] - padded[low]) / (high - low)
+    span = (high - low).reshape(-1, *(1,) * (values.ndim - 1))
+    return (padded[high] - padded[low]) / span
 
 
 def _title_core_words(title: str | None) -> set[str]:
@@ -187,11 +193,16 @@ class PageFeatures:
     """
 
     def __init__(self, blocks: Sequence[Block], config: FeatureConfig,
-                 token_cache: dict[str, int] | None = None, use_speedups: bool = True) -> None:
+                 token_cache: dict[str, int] | None = None, use_speedups: bool = True,
+                 keep_tokens: bool = False) -> None:
         self.blocks = blocks
         self.config = config
         self.token_cache = token_cache if token_cache is not None else {}
         self.use_speedups = use_speedups
+        # With keep_tokens, each range's token counts are kept, sparse (a few buckets per
+        # block), for a caller that asks for the same rows twice (a second model level).
+        self._kept_tokens: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] | None = \
+            {} if keep_tokens else None
         self.n = n = len(blocks)
         if n == 0:
             return
@@ -279,7 +290,21 @@ class PageFeatures:
         stop = self.n if stop is None else min(stop, self.n)
         if stop <= start:
             return np.zeros((0, self.config.n_features), dtype=np.float32)
-        return np.hstack([self._numeric(start, stop), self._tokens(start, stop)])
+        return np.hstack([self._numeric(start, stop), self._token_columns(start, stop)])
+
+    def _token_columns(self, start: int, stop: int) -> np.ndarray:
+        kept = self._kept_tokens
+        if kept is None:
+            return self._tokens(start, stop)
+        if (start, stop) in kept:
+            where, values = kept[start, stop]
+            tokens = np.zeros((stop - start, self.config.n_hashed), dtype=np.float32)
+            tokens.ravel()[where] = values
+            return tokens
+        tokens = self._tokens(start, stop)
+        where = np.flatnonzero(tokens)
+        kept[start, stop] = (where.astype(np.int32), tokens.ravel()[where])
+        return tokens
 
     def matrix(self) -> np.ndarray:
         return self.rows(0, self.n)
@@ -358,8 +383,15 @@ class PageFeatures:
         n_hashed = self.config.n_hashed
         if self.use_speedups and _speedups is not None:
             blocks = list(self.blocks[start:stop])
-            block_words = [None if block.text.count(" ") >= _SHORT_BLOCK_WORDS
-                           else _short_words(block.text) for block in blocks]
+            # Short texts repeat ("Reply", "Share", dates): split each distinct one once.
+            words_of: dict[str, list[str] | None] = {}
+            block_words = []
+            for block in blocks:
+                text = block.text
+                words = words_of.get(text, _UNSEEN)
+                if words is _UNSEEN:
+                    words = words_of[text] = _short_words(text)
+                block_words.append(words)
             hashed = np.frombuffer(_speedups.hash_tokens(blocks, block_words, n_hashed),
                                    dtype=np.float32).reshape(len(blocks), n_hashed)
             return np.log1p(hashed, dtype=np.float32)

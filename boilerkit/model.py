@@ -26,7 +26,7 @@ from .blocks import NUMBER_FIELDS, Block, numbers_of
 from .context import ContextSpec, context_features
 from .features import CHUNK_ROWS, FeatureConfig, PageFeatures
 from .labels import PRIMARY_LABEL
-from .predictor import TreeEnsemble
+from .predictor import TreeEnsemble, concatenate, link_probabilities
 
 Pages = Sequence[Sequence[Block]]
 
@@ -54,6 +54,7 @@ class Head:
                 raise ValueError(f"{len(names)} class names for {expected} probability columns")
         if self.kind == "two-stage" and (self.primary is None or len(self.ensembles) > 2):
             raise ValueError("a two-stage head needs a primary label and at most two ensembles")
+        self._together: TreeEnsemble | None = None  # the ensembles as one, made on first use
 
     @property
     def labels(self) -> list[str]:
@@ -65,15 +66,27 @@ class Head:
             name for name in self.classes[0] if name != self.primary]
         return [self.primary, *rest]
 
+    def _ensemble_probabilities(self, X: np.ndarray, use_speedups: bool) -> list[np.ndarray]:
+        """``predict_proba`` of each ensemble, from one pass over the rows."""
+        if len(self.ensembles) == 1:
+            return [self.ensembles[0].predict_proba(X, use_speedups)]
+        if self._together is None:
+            self._together = concatenate(self.ensembles)
+        raw = self._together.raw_predict(X, use_speedups)
+        bounds = np.cumsum([0] + [e.n_outputs for e in self.ensembles])
+        return [link_probabilities(raw[:, start:end], ensemble.link)
+                for ensemble, start, end in zip(self.ensembles, bounds, bounds[1:])]
+
     def predict_proba(self, X: np.ndarray, use_speedups: bool = True) -> np.ndarray:
-        first = self.ensembles[0].predict_proba(X, use_speedups)
+        probabilities = self._ensemble_probabilities(X, use_speedups)
+        first = probabilities[0]
         if self.kind == "single":
             return first
         assert self.primary is not None  # __post_init__: a two-stage head has one
         primary = first[:, self.classes[0].index(self.primary)]
         if len(self.ensembles) == 1:  # only the primary label and the partial one were seen
             return np.column_stack([primary, 1.0 - primary])
-        rest = self.ensembles[1].predict_proba(X, use_speedups) * (1.0 - primary)[:, None]
+        rest = probabilities[1] * (1.0 - primary)[:, None]
         return np.column_stack([primary, rest])
 
 
@@ -118,7 +131,9 @@ class Model:
         n = len(blocks)
         if n == 0:
             return np.zeros((0, len(self.labels)))
-        features = PageFeatures(blocks, self.feature_config, self._token_cache)
+        two_passes = len(self.levels) == 2 and n > CHUNK_ROWS
+        features = PageFeatures(blocks, self.feature_config, self._token_cache,
+                                use_speedups=use_speedups, keep_tokens=two_passes)
         first = self.levels[0]
         if len(self.levels) == 1:
             return np.vstack([first.predict_proba(features.rows(start, start + CHUNK_ROWS),

@@ -102,6 +102,16 @@ def test_rows_assembled_in_chunks_equal_the_whole_matrix():
     np.testing.assert_array_equal(pieces, whole)
 
 
+def test_kept_tokens_give_the_same_rows_the_second_time():
+    blocks = build_blocks(parse_html(EXAMPLE.read_bytes()))
+    whole = PageFeatures(blocks, FeatureConfig()).matrix()
+    features = PageFeatures(blocks, FeatureConfig(), keep_tokens=True)
+    for _ in range(2):  # computed, then rebuilt from the kept sparse counts
+        pieces = np.vstack([features.rows(start, start + 7) for start in range(0, len(blocks), 7)])
+        np.testing.assert_array_equal(pieces, whole)
+    assert len(features._kept_tokens) == -(-len(blocks) // 7)
+
+
 def test_feature_schema_is_pinned_by_a_hash_of_the_example_page_features():
     # Any change to what blocks.py or features.py compute changes this hash: bump
     # FEATURE_SCHEMA_VERSION (saved models record it) and update the hash.

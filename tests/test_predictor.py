@@ -89,3 +89,82 @@ def test_a_hand_made_stump():
 def test_invalid_arrays_are_refused(changes, message):
     with pytest.raises(EnsembleError, match=message):
         TreeEnsemble(**_stump(**changes))
+
+
+def _walked(ensemble: TreeEnsemble) -> TreeEnsemble:
+    """A copy that the C path walks tree by tree instead of using leaf masks."""
+    copy = TreeEnsemble(**ensemble.arrays(), n_features=ensemble.n_features, link=ensemble.link)
+    copy._masks = ()
+    return copy
+
+
+@needs_speedups
+@pytest.mark.parametrize("max_leaf_nodes", [2, 7, 31])
+def test_leaf_masks_walk_and_numpy_give_the_same_sums(max_leaf_nodes):
+    X, y = _data(3, True)
+    hgb = HistGradientBoostingClassifier(max_iter=20, max_leaf_nodes=max_leaf_nodes,
+                                         random_state=0).fit(X, y)
+    ensemble = ensemble_from_hgb(hgb, X.shape[1])
+    assert predictor.leaf_mask_tables(ensemble) is not None
+    X_test, _ = _data(3, True, seed=2)
+    X_test[:5] = np.inf
+    X_test[5:10] = -np.inf
+    X_test[10:13] = np.nan  # whole rows missing
+    masks = ensemble.raw_predict(X_test[:-3])  # not a multiple of the 8 rows a group holds
+    np.testing.assert_array_equal(masks, _walked(ensemble).raw_predict(X_test[:-3]))
+    np.testing.assert_array_equal(masks, ensemble.raw_predict(X_test[:-3], use_speedups=False))
+
+
+@needs_speedups
+def test_trees_too_large_for_leaf_masks_are_walked():
+    X, y = _data(2, True)
+    hgb = HistGradientBoostingClassifier(max_iter=5, max_leaf_nodes=40, min_samples_leaf=2,
+                                         random_state=0).fit(X, y)
+    ensemble = ensemble_from_hgb(hgb, X.shape[1])
+    assert ensemble.is_leaf.sum() > predictor.MAX_MASK_LEAVES  # the first tree has 40 leaves
+    assert predictor.leaf_mask_tables(ensemble) is None
+    np.testing.assert_array_equal(ensemble.raw_predict(X),
+                                  ensemble.raw_predict(X, use_speedups=False))
+
+
+def test_a_node_with_two_parents_gets_no_leaf_masks():
+    # Both children of the root are node 1: a valid walk, but not a tree.
+    shared = TreeEnsemble(**_stump(left=[1, 0, 0], right=[1, 0, 0]))
+    assert predictor.leaf_mask_tables(shared) is None
+    X = np.asarray([[0.0, 0.0], [1.0, 0.0]], dtype=np.float32)
+    for use_speedups in (True, False):
+        np.testing.assert_array_equal(shared.raw_predict(X, use_speedups)[:, 0], [-0.75, -0.75])
+
+
+def test_leaf_masks_of_a_hand_made_stump():
+    nodes, starts, missing, missing_starts, used, leaf_values, width = \
+        predictor.leaf_mask_tables(TreeEnsemble(**_stump()))
+    split = np.frombuffer(nodes, predictor.MASK_NODE)
+    # Going right rules out leaf 0 (the left one); bits above the leaves are never cleared.
+    assert (split["mask"] & 0b11).tolist() == [0b10] and split["mask"][0] >> 1 == 2**31 - 1
+    assert starts.tolist() == [0, 1, 1] and used.tolist() == [0]
+    assert missing == b"" and missing_starts.tolist() == [0, 0, 0]  # missing values go left
+    assert width == 4 and leaf_values.tolist() == [-1.0, 1.0, 0.0, 0.0]  # width > leaves
+
+
+@pytest.mark.parametrize("use_speedups", [True, False])
+def test_concatenated_ensembles_give_each_ensembles_sums(use_speedups):
+    if use_speedups and not predictor.has_speedups():
+        pytest.skip("the C accelerator is not built")
+    X, y = _data(3, True)
+    three = ensemble_from_hgb(HistGradientBoostingClassifier(max_iter=8).fit(X, y), 12)
+    two = ensemble_from_hgb(HistGradientBoostingClassifier(max_iter=5).fit(X, y == "c0"), 12)
+    together = predictor.concatenate([two, three])
+    raw = together.raw_predict(X, use_speedups)
+    assert raw.shape == (len(X), 4)
+    np.testing.assert_array_equal(raw[:, :1], two.raw_predict(X, use_speedups))
+    np.testing.assert_array_equal(raw[:, 1:], three.raw_predict(X, use_speedups))
+    np.testing.assert_array_equal(
+        predictor.link_probabilities(raw[:, 1:], "softmax"), three.predict_proba(X, use_speedups))
+
+
+def test_only_ensembles_over_the_same_features_are_concatenated():
+    stump = TreeEnsemble(**_stump())
+    wider = TreeEnsemble(**_stump(n_features=3))
+    with pytest.raises(ValueError, match="same features"):
+        predictor.concatenate([stump, wider])
