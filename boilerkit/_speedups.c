@@ -1204,7 +1204,7 @@ enum { GROUP = 8 }; /* rows that go through the splits together, one vector lane
 
 /* Where the compiler can, it builds the kernel twice, for AVX2 and for the baseline
  * instruction set, and the loader picks the one the processor runs. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__)
 #define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define VECTOR_CLONES
