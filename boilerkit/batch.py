@@ -71,7 +71,10 @@ class Job:
 
     ``command`` is ``"extract"`` (the blocks labelled ``labels``, rendered in
     ``format``) or ``"classify"`` (every block). ``model_path`` ``None`` means
-    the pre-trained model.
+    the pre-trained model. With ``record_json``, each value also holds the
+    JSON of the page's output record after its document fields
+    (``"record_json"``), encoded where the page is classified, so that
+    :class:`JsonlSink` only joins strings in the parent process.
     """
 
     command: str = "extract"
@@ -79,6 +82,7 @@ class Job:
     format: str = "text"
     model_path: str | None = None
     max_bytes: int | None = DEFAULT_MAX_BYTES
+    record_json: bool = False
 
     def __post_init__(self) -> None:
         if self.command not in COMMANDS:
@@ -99,6 +103,8 @@ class Job:
             value = {"title": page.title, "n_blocks": len(chosen),
                      "output": render(chosen, self.format, page=page)}
         value["seconds"] = time.perf_counter() - start
+        if self.record_json:
+            value["record_json"] = json.dumps(_value_fields(self, value), ensure_ascii=False)
         return value
 
 
@@ -381,16 +387,23 @@ def _finish(entry: _Entry, pool: _Pool, quarantine: _Pool) -> Result:
 # -- output records -----------------------------------------------------------------
 
 
-def record(result: Result, job: Job) -> dict:
-    """The JSON-lines / Parquet record of a page: file, record id, URL, and its text or blocks."""
-    document = result.document
-    out = {"file": document.source, "record_id": document.record_id, "url": document.url,
-           "title": result.value["title"] if result.value else None}
+def _document_fields(document: Document | Skipped) -> dict:
+    return {"file": document.source, "record_id": document.record_id, "url": document.url}
+
+
+def _value_fields(job: Job, value: dict | None) -> dict:
+    out = {"title": value["title"] if value else None}
     if job.command == "extract":
         out["labels"] = list(job.labels)
-        out["text"] = result.value["output"] if result.value else None
+        out["text"] = value["output"] if value else None
     else:
-        out["blocks"] = result.value["blocks"] if result.value else None
+        out["blocks"] = value["blocks"] if value else None
+    return out
+
+
+def record(result: Result, job: Job) -> dict:
+    """The JSON-lines / Parquet record of a page: file, record id, URL, and its text or blocks."""
+    out = {**_document_fields(result.document), **_value_fields(job, result.value)}
     if result.error is not None:
         out["error"] = result.error
         out["error_type"] = result.error_type
@@ -411,7 +424,16 @@ class JsonlSink:
             self.stream = open(path, "w", encoding="utf-8")  # noqa: SIM115
 
     def write(self, result: Result) -> None:
-        self.stream.write(json.dumps(record(result, self.job), ensure_ascii=False) + "\n")
+        value = result.value
+        encoded = (value.get("record_json") if self.job.record_json and value is not None
+                   and result.error is None else None)
+        if encoded is None:
+            self.stream.write(json.dumps(record(result, self.job), ensure_ascii=False) + "\n")
+            return
+        # The worker encoded the text or blocks (see Job.record_json): only the short
+        # document fields are encoded here, and the two objects joined into one.
+        head = json.dumps(_document_fields(result.document), ensure_ascii=False)
+        self.stream.write(f"{head[:-1]}, {encoded[1:]}\n")
 
     def close(self) -> None:
         if self._owned:
@@ -482,20 +504,25 @@ class ParquetSink:
         self.close()
 
 
+def is_parquet(path: str | Path | None) -> bool:
+    """Whether results written to ``path`` go to Parquet (else JSON lines)."""
+    return path is not None and str(path).lower().endswith(".parquet")
+
+
 def check_output(path: str | None) -> None:
     """Raise ``ValueError`` for an output name that is no known format; check the extra."""
     if path is None:
         return
     if not str(path).lower().endswith(OUTPUT_SUFFIXES):
         raise ValueError(f"--output must end in {', '.join(OUTPUT_SUFFIXES)}: {path}")
-    if str(path).lower().endswith(".parquet"):
+    if is_parquet(path):
         require("pyarrow.parquet", "parquet", "writing Parquet")
 
 
 def open_sink(path: str | Path | None, job: Job) -> JsonlSink | ParquetSink:
     """A sink for ``path`` by its suffix (``None``: JSON lines on stdout)."""
     check_output(str(path) if path is not None else None)
-    if path is not None and str(path).lower().endswith(".parquet"):
+    if path is not None and is_parquet(path):
         return ParquetSink(path, job)
     return JsonlSink(path, job)
 

@@ -445,6 +445,28 @@ def test_worker_processes_do_not_fork_the_parent():
 # -- output files ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("command", batch.COMMANDS)
+def test_json_lines_encoded_in_the_worker_are_the_same(command, tiny_model_path, pages, tmp_path):
+    page = pages[0].replace(b"</body>", "<p>Grüße, «ünïcode» \u2028 \"quoted\"</p></body>".encode())
+    documents = [Document("a.warc.gz", page, url="https://a.example/é", record_id="<urn:1>"),
+                 Document("b.html", b"\0" * 40, error="binary", error_type="InputError")]
+    lines = {}
+    for record_json in (False, True):
+        job = batch.Job(command, labels=("article", "comment"), model_path=str(tiny_model_path),
+                        record_json=record_json)
+        out = tmp_path / f"{record_json}.jsonl"
+        with batch.JsonlSink(out, job) as sink:
+            for result in batch.run(job, documents):
+                assert result.error or ("record_json" in result.value) == record_json
+                sink.write(result)
+        lines[record_json] = out.read_text(encoding="utf-8")
+    assert lines[True] == lines[False]
+    first, second = _jsonl(lines[True])
+    assert first["url"] == "https://a.example/é" and "Grüße" in json.dumps(first, ensure_ascii=False)
+    assert second["error_type"] == "InputError"
+
+
+
 def test_output_jsonl_gz(tiny_model_path, pages, tmp_path, capsys):
     (tmp_path / "in").mkdir()
     for i, page in enumerate(pages[:2]):
