@@ -71,10 +71,11 @@ class Job:
 
     ``command`` is ``"extract"`` (the blocks labelled ``labels``, rendered in
     ``format``) or ``"classify"`` (every block). ``model_path`` ``None`` means
-    the pre-trained model. With ``record_json``, each value also holds the
-    JSON of the page's output record after its document fields
-    (``"record_json"``), encoded where the page is classified, so that
-    :class:`JsonlSink` only joins strings in the parent process.
+    the pre-trained model. With ``record_json``, the text or blocks come back
+    encoded where the page was classified: the value holds the JSON of the
+    page's output record after its document fields (``"record_json"``)
+    instead of ``"output"`` or ``"blocks"``, so that :class:`JsonlSink` only
+    joins strings in the parent process.
     """
 
     command: str = "extract"
@@ -105,6 +106,9 @@ class Job:
         value["seconds"] = time.perf_counter() - start
         if self.record_json:
             value["record_json"] = json.dumps(_value_fields(self, value), ensure_ascii=False)
+            # Not sent back as objects too: unpickling a page's blocks in the parent
+            # would cost more than writing its line.
+            del value["blocks" if self.command == "classify" else "output"]
         return value
 
 
@@ -392,6 +396,8 @@ def _document_fields(document: Document | Skipped) -> dict:
 
 
 def _value_fields(job: Job, value: dict | None) -> dict:
+    if value is not None and "record_json" in value:  # a value of a Job with record_json
+        return json.loads(value["record_json"])
     out = {"title": value["title"] if value else None}
     if job.command == "extract":
         out["labels"] = list(job.labels)

@@ -450,7 +450,7 @@ def test_json_lines_encoded_in_the_worker_are_the_same(command, tiny_model_path,
     page = pages[0].replace(b"</body>", "<p>Grüße, «ünïcode» \u2028 \"quoted\"</p></body>".encode())
     documents = [Document("a.warc.gz", page, url="https://a.example/é", record_id="<urn:1>"),
                  Document("b.html", b"\0" * 40, error="binary", error_type="InputError")]
-    lines = {}
+    lines, records = {}, {}
     for record_json in (False, True):
         job = batch.Job(command, labels=("article", "comment"), model_path=str(tiny_model_path),
                         record_json=record_json)
@@ -459,8 +459,10 @@ def test_json_lines_encoded_in_the_worker_are_the_same(command, tiny_model_path,
             for result in batch.run(job, documents):
                 assert result.error or ("record_json" in result.value) == record_json
                 sink.write(result)
+                records.setdefault(record_json, []).append(batch.record(result, job))
         lines[record_json] = out.read_text(encoding="utf-8")
     assert lines[True] == lines[False]
+    assert records[True] == records[False]  # record() decodes what the worker encoded
     first, second = _jsonl(lines[True])
     assert first["url"] == "https://a.example/é" and "Grüße" in json.dumps(first, ensure_ascii=False)
     assert second["error_type"] == "InputError"
