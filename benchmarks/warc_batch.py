@@ -9,7 +9,9 @@ plus the same 200 pages as files. Then:
    same article text as `boilerkit extract -f jsonl DIR` on the 200 files (the
    text of `boilerkit extract FILE` on each), and counts 20 skipped records;
 2. times `boilerkit extract -f jsonl WARC` with `-j 1` and `-j 2` (best of
-   `--runs`), as whole commands and as the pages/s of their `--summary`;
+   `--runs`), as whole commands and as the pages/s of their `--summary`, and
+   gives the median of the `-j 2` over `-j 1` ratios of each pair of runs
+   (made one after the other, so less at the mercy of a shared machine);
 3. times boilerkit and trafilatura driven the same way, in-process through
    `boilerkit.batch.run` over the same WARC records, in 1 and 2 processes:
    pages/s from the start (worker start-up included) and once the first page
@@ -30,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -198,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # 2. The command, -j 1 and -j 2, alternating so that a change of load hits both.
         cli: dict[int, dict] = {}
+        every: dict[int, list[dict]] = {1: [], 2: []}
         for run in range(args.runs):
             for jobs in (1, 2):
                 summary_path = work / f"speed-j{jobs}-{run}.json"
@@ -205,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                                       "--summary", str(summary_path), str(warc)],
                                      work / f"speed-j{jobs}.jsonl")
                 figures = {**json.loads(summary_path.read_text()), "wall": wall}
+                every[jobs].append(figures)
                 if jobs not in cli or figures["wall"] < cli[jobs]["wall"]:
                     cli[jobs] = figures
         for jobs in (1, 2):
@@ -217,6 +222,17 @@ def main(argv: list[str] | None = None) -> int:
         whole = cli[2]["pages_per_second"] / cli[1]["pages_per_second"]
         print(f"-j 2 over -j 1: {steady:.2f}x pages/s after the first page, {whole:.2f}x "
               f"pages/s in the run, {cli[1]['wall'] / cli[2]['wall']:.2f}x wall")
+        # The best runs of -j 1 and -j 2 may come from moments when the machine ran at
+        # different speeds: the ratio within each pair of runs made one after the other
+        # says more on a shared machine.
+        pairs = {key: sorted(two[key] / one[key] for one, two in zip(every[1], every[2]))
+                 for key in ("pages_per_second_after_first", "pages_per_second")}
+        shown = {key: f"{statistics.median(ratios):.2f}x ("
+                      + ", ".join(f"{ratio:.2f}" for ratio in ratios) + ")"
+                 for key, ratios in pairs.items()}
+        print(f"-j 2 over -j 1 in each of the {args.runs} pairs of runs, median: "
+              f"{shown['pages_per_second_after_first']} pages/s after the first page, "
+              f"{shown['pages_per_second']} pages/s in the run")
 
         # 3. boilerkit beside trafilatura, driven the same way.
         for extractor in ("boilerkit", "trafilatura"):

@@ -4,9 +4,12 @@
 gives one :class:`Result` per document, **in input order**. With ``jobs > 1``
 the pages are classified in worker processes (``forkserver`` start method,
 so no worker inherits OpenMP or lock state from the parent), each of which
-loads the model once; at most ``window`` pages are in flight, so memory stays
-bounded on archives of any size. A page that fails, even one that kills its
-worker process, becomes a :class:`Result` with ``error``: the run goes on.
+loads the model once. Pages go to the workers in chunks of consecutive pages
+(one message each way per chunk, not per page: the parent's share of the work
+is what limits the speed-up), and at most ``window`` chunks are in flight, so
+memory stays bounded on archives of any size. A page that fails, even one
+that kills its worker process, becomes a :class:`Result` with ``error``: the
+run goes on.
 
 :func:`open_sink` writes results as JSON lines (stdout, ``.jsonl`` or
 ``.jsonl.gz``) or Parquet (``.parquet``, with the ``parquet`` extra).
@@ -44,6 +47,11 @@ log = logging.getLogger(__name__)
 COMMANDS = ("extract", "classify")
 OUTPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 _PARQUET_ROWS = 1000  # rows per Parquet row group: bounded memory, reasonable file layout
+#: Most pages in one chunk sent to a worker, and the size past which a chunk is sent
+#: with fewer: enough to make the per-message cost small, few enough that the last
+#: chunks of a run still keep every worker busy.
+CHUNK_PAGES = 8
+CHUNK_BYTES = 512 * 1024
 #: What a worker gets per page: ``(data, url, content_type)``.
 Payload: TypeAlias = tuple[bytes, str | None, str | None]
 
@@ -63,7 +71,11 @@ class Job:
 
     ``command`` is ``"extract"`` (the blocks labelled ``labels``, rendered in
     ``format``) or ``"classify"`` (every block). ``model_path`` ``None`` means
-    the pre-trained model.
+    the pre-trained model. With ``record_json``, the text or blocks come back
+    encoded where the page was classified: the value holds the JSON of the
+    page's output record after its document fields (``"record_json"``)
+    instead of ``"output"`` or ``"blocks"``, so that :class:`JsonlSink` only
+    joins strings in the parent process.
     """
 
     command: str = "extract"
@@ -71,6 +83,7 @@ class Job:
     format: str = "text"
     model_path: str | None = None
     max_bytes: int | None = DEFAULT_MAX_BYTES
+    record_json: bool = False
 
     def __post_init__(self) -> None:
         if self.command not in COMMANDS:
@@ -91,6 +104,11 @@ class Job:
             value = {"title": page.title, "n_blocks": len(chosen),
                      "output": render(chosen, self.format, page=page)}
         value["seconds"] = time.perf_counter() - start
+        if self.record_json:
+            value["record_json"] = json.dumps(_value_fields(self, value), ensure_ascii=False)
+            # Not sent back as objects too: unpickling a page's blocks in the parent
+            # would cost more than writing its line.
+            del value["blocks" if self.command == "classify" else "output"]
         return value
 
 
@@ -125,6 +143,17 @@ def _work(payload: Payload) -> dict:
     return _call(_worker["job"], payload, _worker["model"])
 
 
+def _work_chunk(work: Callable[[Payload], dict], payloads: list[Payload]) -> list[dict]:
+    """``work`` on each page of a chunk; an exception fails its page only, not the chunk."""
+    values = []
+    for payload in payloads:
+        try:
+            values.append(work(payload))
+        except Exception as error:  # noqa: BLE001 - e.g. a ``work`` of the caller's that raises
+            values.append(_error_value(error))
+    return values
+
+
 def _start_method() -> str:
     methods = multiprocessing.get_all_start_methods()
     return "forkserver" if "forkserver" in methods else "spawn"
@@ -149,7 +178,8 @@ class _Pool:
         self.generation = 0  # bumped at each restart: tells stale futures from current ones
         self._executor: ProcessPoolExecutor | None = None
 
-    def submit(self, payload: Payload) -> Future:
+    def submit(self, payloads: list[Payload]) -> Future:
+        """Run a chunk of pages in one worker; the future gives one value per page."""
         if self._executor is None:
             if self.initializer:
                 self._executor = ProcessPoolExecutor(
@@ -157,7 +187,7 @@ class _Pool:
                     initializer=self.initializer, initargs=(self.job,))
             else:
                 self._executor = ProcessPoolExecutor(self.jobs, mp_context=_context())
-        return self._executor.submit(self.work, payload)
+        return self._executor.submit(_work_chunk, self.work, payloads)
 
     def restart(self) -> None:
         self.close(wait=False)
@@ -219,19 +249,67 @@ def _needs_work(item: Document | Skipped) -> TypeGuard[Document]:
 @dataclass(slots=True)
 class _Entry:
     document: Document | Skipped
-    future: Future | None = None
+    future: Future | None = None  # of the page's chunk, once sent
+    index: int = 0                # the page's place in its chunk
+    last: bool = False            # the last page of its chunk
     generation: int = 0
 
 
+class _Chunker:
+    """Groups the pages read into chunks, sends them to the pool, counts those in flight.
+
+    A chunk is sent when it has ``pages`` pages or ``max_bytes`` bytes. The
+    first chunks are smaller (1, then 2, 4... pages for each worker), so that
+    every worker starts at once and the first results come out early.
+    """
+
+    def __init__(self, pool: _Pool, pages: int, max_bytes: int) -> None:
+        self.pool, self.pages, self.max_bytes = pool, pages, max_bytes
+        self.entries: list[_Entry] = []  # the chunk being filled
+        self.size = 0
+        self.sent = 0
+        self.in_flight = 0  # chunks sent whose last page is not handed out yet
+
+    def add(self, entry: _Entry) -> None:
+        """Add a page; send the chunk if that fills it."""
+        self.entries.append(entry)
+        self.size += len(cast(bytes, cast(Document, entry.document).data))
+        limit = min(self.pages, 1 << min(self.sent // self.pool.jobs, 16))
+        if len(self.entries) >= limit or self.size >= self.max_bytes:
+            self.send()
+
+    def send(self) -> None:
+        """Send the chunk being filled, if any."""
+        if not self.entries:
+            return
+        payloads = [_payload(cast(Document, entry.document)) for entry in self.entries]
+        try:
+            future = self.pool.submit(payloads)
+        except BrokenProcessPool:  # a worker died since the last result: the chunks in
+            self.pool.restart()    # flight find out by their futures
+            future = self.pool.submit(payloads)
+        for index, entry in enumerate(self.entries):
+            entry.future, entry.index, entry.generation = future, index, self.pool.generation
+        self.entries[-1].last = True
+        self.entries = []
+        self.size = 0
+        self.sent += 1
+        self.in_flight += 1
+
+
 def run(job: Job, documents: Iterable[Document | Skipped], *, jobs: int = 1, model=None,
-        window: int | None = None, work: Callable[[Payload], dict] = _work,
+        window: int | None = None, chunk: int = CHUNK_PAGES,
+        work: Callable[[Payload], dict] = _work,
         initializer: Callable[[Job], None] | None = _init_worker) -> Iterator[Result]:
     """One :class:`Result` per document, in order; pages run in ``jobs`` processes.
 
     ``model`` is used in-process when ``jobs == 1`` (default: the job's model).
-    ``window`` bounds the pages in flight (default ``2 * jobs + 2``). ``work``
-    and ``initializer`` replace the worker functions (for other extractors,
-    e.g. in the benchmarks); ``work`` gets ``(data, url, content_type)``.
+    Pages go to the workers in chunks of up to ``chunk`` consecutive pages (and
+    about :data:`CHUNK_BYTES`); ``window`` bounds the chunks in flight (default
+    ``2 * jobs + 2``). ``work`` and ``initializer`` replace the worker functions
+    (for other extractors, e.g. in the benchmarks); ``work`` gets ``(data, url,
+    content_type)`` and runs on each page of a chunk, an exception failing only
+    that page.
     """
     if jobs <= 1:
         if work is _work:
@@ -250,46 +328,59 @@ def run(job: Job, documents: Iterable[Document | Skipped], *, jobs: int = 1, mod
     # Pages of a pool that broke are retried one at a time in this single-worker pool, so
     # that a page that kills its worker is found out without blaming the others.
     quarantine = _Pool(1, job, work, initializer)
+    chunker = _Chunker(pool, max(chunk, 1), CHUNK_BYTES)
     window = window or 2 * jobs + 2
     pending: deque[_Entry] = deque()
-    in_flight = 0
     try:
         for document in documents:
             entry = _Entry(document)
-            if _needs_work(document):
-                entry.future, entry.generation = pool.submit(_payload(document)), pool.generation
-                in_flight += 1
             pending.append(entry)
+            if _needs_work(document):
+                chunker.add(entry)
             # Hand out what is ready at the head; block on it only when the window is full.
-            while pending and (pending[0].future is None or pending[0].future.done()
-                               or in_flight >= window):
-                entry = pending.popleft()
-                if entry.future is not None:
-                    in_flight -= 1
-                yield _finish(entry, pool, quarantine)
+            # (With chunks in flight, the head is not in the chunk being filled.)
+            while pending and (_ready(pending[0]) or chunker.in_flight >= window):
+                yield _next(pending.popleft(), chunker, pool, quarantine)
+        chunker.send()
         while pending:
-            yield _finish(pending.popleft(), pool, quarantine)
+            yield _next(pending.popleft(), chunker, pool, quarantine)
     finally:
         pool.close()
         quarantine.close()
+
+
+def _ready(entry: _Entry) -> bool:
+    """Whether the entry can be handed out without waiting."""
+    if entry.future is None:
+        return not _needs_work(entry.document)  # else: its chunk is still being filled
+    return entry.future.done()
+
+
+def _next(entry: _Entry, chunker: _Chunker, pool: _Pool, quarantine: _Pool) -> Result:
+    if entry.future is None and _needs_work(entry.document):
+        chunker.send()  # its chunk is not full, but there is nothing else to wait for
+    result = _finish(entry, pool, quarantine)
+    if entry.last:
+        chunker.in_flight -= 1
+    return result
 
 
 def _finish(entry: _Entry, pool: _Pool, quarantine: _Pool) -> Result:
     if entry.future is None:
         return _result(entry.document)
     try:
-        return _result(entry.document, entry.future.result())
+        return _result(entry.document, entry.future.result()[entry.index])
     except BrokenProcessPool:
         pass
     except Exception as error:  # noqa: BLE001 - e.g. a result that cannot be unpickled
         return _result(entry.document, _error_value(error))
-    # A worker died, and every page in flight in its pool failed with it.
+    # A worker died, and every chunk in flight in its pool failed with it.
     if entry.generation == pool.generation:
         pool.restart()
     # Only pages that needed work have a future: their document is a Document.
     document = cast(Document, entry.document)
     try:
-        return _result(document, quarantine.submit(_payload(document)).result())
+        return _result(document, quarantine.submit([_payload(document)]).result()[0])
     except BrokenProcessPool:
         quarantine.restart()
         return _result(entry.document, {
@@ -300,16 +391,25 @@ def _finish(entry: _Entry, pool: _Pool, quarantine: _Pool) -> Result:
 # -- output records -----------------------------------------------------------------
 
 
-def record(result: Result, job: Job) -> dict:
-    """The JSON-lines / Parquet record of a page: file, record id, URL, and its text or blocks."""
-    document = result.document
-    out = {"file": document.source, "record_id": document.record_id, "url": document.url,
-           "title": result.value["title"] if result.value else None}
+def _document_fields(document: Document | Skipped) -> dict:
+    return {"file": document.source, "record_id": document.record_id, "url": document.url}
+
+
+def _value_fields(job: Job, value: dict | None) -> dict:
+    if value is not None and "record_json" in value:  # a value of a Job with record_json
+        return json.loads(value["record_json"])
+    out = {"title": value["title"] if value else None}
     if job.command == "extract":
         out["labels"] = list(job.labels)
-        out["text"] = result.value["output"] if result.value else None
+        out["text"] = value["output"] if value else None
     else:
-        out["blocks"] = result.value["blocks"] if result.value else None
+        out["blocks"] = value["blocks"] if value else None
+    return out
+
+
+def record(result: Result, job: Job) -> dict:
+    """The JSON-lines / Parquet record of a page: file, record id, URL, and its text or blocks."""
+    out = {**_document_fields(result.document), **_value_fields(job, result.value)}
     if result.error is not None:
         out["error"] = result.error
         out["error_type"] = result.error_type
@@ -330,7 +430,16 @@ class JsonlSink:
             self.stream = open(path, "w", encoding="utf-8")  # noqa: SIM115
 
     def write(self, result: Result) -> None:
-        self.stream.write(json.dumps(record(result, self.job), ensure_ascii=False) + "\n")
+        value = result.value
+        encoded = (value.get("record_json") if self.job.record_json and value is not None
+                   and result.error is None else None)
+        if encoded is None:
+            self.stream.write(json.dumps(record(result, self.job), ensure_ascii=False) + "\n")
+            return
+        # The worker encoded the text or blocks (see Job.record_json): only the short
+        # document fields are encoded here, and the two objects joined into one.
+        head = json.dumps(_document_fields(result.document), ensure_ascii=False)
+        self.stream.write(f"{head[:-1]}, {encoded[1:]}\n")
 
     def close(self) -> None:
         if self._owned:
@@ -401,20 +510,25 @@ class ParquetSink:
         self.close()
 
 
+def is_parquet(path: str | Path | None) -> bool:
+    """Whether results written to ``path`` go to Parquet (else JSON lines)."""
+    return path is not None and str(path).lower().endswith(".parquet")
+
+
 def check_output(path: str | None) -> None:
     """Raise ``ValueError`` for an output name that is no known format; check the extra."""
     if path is None:
         return
     if not str(path).lower().endswith(OUTPUT_SUFFIXES):
         raise ValueError(f"--output must end in {', '.join(OUTPUT_SUFFIXES)}: {path}")
-    if str(path).lower().endswith(".parquet"):
+    if is_parquet(path):
         require("pyarrow.parquet", "parquet", "writing Parquet")
 
 
 def open_sink(path: str | Path | None, job: Job) -> JsonlSink | ParquetSink:
     """A sink for ``path`` by its suffix (``None``: JSON lines on stdout)."""
     check_output(str(path) if path is not None else None)
-    if path is not None and str(path).lower().endswith(".parquet"):
+    if path is not None and is_parquet(path):
         return ParquetSink(path, job)
     return JsonlSink(path, job)
 

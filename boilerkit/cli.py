@@ -7,6 +7,7 @@ success, 1 on an error (a bad file, a missing model), 2 on a usage error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -268,6 +269,9 @@ def _run_pages(args: argparse.Namespace, job: batch.Job, model, show) -> int:
     JSON lines or ``--output`` go through a sink instead. Exit status 1 if a page failed.
     """
     several = is_batch(args.files)
+    if args.format == "jsonl" and not batch.is_parquet(args.output):
+        # The workers encode the JSON lines: the parent process only writes them.
+        job = dataclasses.replace(job, record_json=True)
     sink = batch.open_sink(args.output, job) if args.format == "jsonl" else None
     index = 0
 

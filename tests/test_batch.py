@@ -371,11 +371,102 @@ def test_a_page_that_kills_its_worker_fails_alone():
     assert [r.value["output"] for r in results if r.ok] == [f"u{i}" for i in range(6)]
 
 
+def _url_or_fail(payload: tuple) -> dict:
+    data, url, _ = payload
+    if data == b"FAIL":
+        raise RuntimeError("this page fails")
+    return {"title": None, "n_blocks": 0, "output": url}
+
+
+def _mixed_documents(count: int) -> list[Document | Skipped]:
+    """Pages, with a skipped record after every 4th and an unreadable page after every 7th."""
+    documents: list[Document | Skipped] = []
+    for i in range(count):
+        documents.append(Document("in", b"fine", url=f"u{i}"))
+        if i % 4 == 3:
+            documents.append(Skipped("in", "content type image/png", url=f"s{i}"))
+        if i % 7 == 6:
+            documents.append(Document("in", url=f"e{i}", error="unreadable", error_type="InputError"))
+    return documents
+
+
+@pytest.mark.parametrize("chunk, window", [(1, None), (3, 2), (8, None)])
+def test_chunks_keep_the_input_order(chunk, window):
+    documents = _mixed_documents(40)
+    results = list(batch.run(batch.Job(), documents, jobs=2, chunk=chunk, window=window,
+                             work=_url_or_fail, initializer=None))
+    assert [r.document for r in results] == documents
+    assert [r.value["output"] for r in results if r.ok] == [f"u{i}" for i in range(40)]
+    assert sum(r.skipped for r in results) == 10
+    assert [r.error_type for r in results if r.error] == ["InputError"] * 5
+
+
+def test_a_failing_page_in_a_chunk_is_an_error_alone():
+    documents = [Document("in", b"fine", url=f"u{i}") for i in range(12)]
+    documents[5] = Document("in", b"FAIL", url="bad")  # inside a chunk of 4 (after 1, 1, 2, 2)
+    results = list(batch.run(batch.Job(), documents, jobs=2, chunk=4, work=_url_or_fail,
+                             initializer=None))
+    assert [r.document.url for r in results] == [d.url for d in documents]
+    assert [r.error for r in results] == [None] * 5 + [
+        "internal error: RuntimeError: this page fails"] + [None] * 6
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 8])
+def test_a_page_that_kills_its_worker_fails_alone_whatever_the_chunk(chunk):
+    documents = [Document("in", b"fine", url=f"u{i}") for i in range(20)]
+    documents.insert(9, Document("in", b"CRASH", url="bad"))
+    results = list(batch.run(batch.Job(), documents, jobs=2, chunk=chunk, work=_crash_on_marker,
+                             initializer=None))
+    assert [r.document.url for r in results] == [d.url for d in documents]
+    assert [r.error_type for r in results] == [None] * 9 + ["WorkerDied"] + [None] * 11
+
+
+def test_the_pages_read_ahead_are_bounded_by_the_window():
+    read = 0
+
+    def documents():
+        nonlocal read
+        for i in range(60):
+            read += 1
+            yield Document("in", b"fine", url=f"u{i}")
+
+    ahead = []
+    for handed_out, _ in enumerate(batch.run(batch.Job(), documents(), jobs=2, chunk=3, window=2,
+                                             work=_url_or_fail, initializer=None), 1):
+        ahead.append(read - handed_out)
+    # Two chunks in flight, and the one being filled.
+    assert max(ahead) <= 3 * 3
+
+
 def test_worker_processes_do_not_fork_the_parent():
     assert batch._start_method() in ("forkserver", "spawn")
 
 
 # -- output files ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", batch.COMMANDS)
+def test_json_lines_encoded_in_the_worker_are_the_same(command, tiny_model_path, pages, tmp_path):
+    page = pages[0].replace(b"</body>", "<p>Grüße, «ünïcode» \u2028 \"quoted\"</p></body>".encode())
+    documents = [Document("a.warc.gz", page, url="https://a.example/é", record_id="<urn:1>"),
+                 Document("b.html", b"\0" * 40, error="binary", error_type="InputError")]
+    lines, records = {}, {}
+    for record_json in (False, True):
+        job = batch.Job(command, labels=("article", "comment"), model_path=str(tiny_model_path),
+                        record_json=record_json)
+        out = tmp_path / f"{record_json}.jsonl"
+        with batch.JsonlSink(out, job) as sink:
+            for result in batch.run(job, documents):
+                assert result.error or ("record_json" in result.value) == record_json
+                sink.write(result)
+                records.setdefault(record_json, []).append(batch.record(result, job))
+        lines[record_json] = out.read_text(encoding="utf-8")
+    assert lines[True] == lines[False]
+    assert records[True] == records[False]  # record() decodes what the worker encoded
+    first, second = _jsonl(lines[True])
+    assert first["url"] == "https://a.example/é" and "Grüße" in json.dumps(first, ensure_ascii=False)
+    assert second["error_type"] == "InputError"
+
 
 
 def test_output_jsonl_gz(tiny_model_path, pages, tmp_path, capsys):
