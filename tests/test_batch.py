@@ -386,7 +386,8 @@ def _mixed_documents(count: int) -> list[Document | Skipped]:
         if i % 4 == 3:
             documents.append(Skipped("in", "content type image/png", url=f"s{i}"))
         if i % 7 == 6:
-            documents.append(Document("in", url=f"e{i}", error="unreadable", error_type="InputError"))
+            documents.append(Document("in", url=f"e{i}", error="unreadable",
+                                      error_type="InputError"))
     return documents
 
 
@@ -447,7 +448,8 @@ def test_worker_processes_do_not_fork_the_parent():
 
 @pytest.mark.parametrize("command", batch.COMMANDS)
 def test_json_lines_encoded_in_the_worker_are_the_same(command, tiny_model_path, pages, tmp_path):
-    page = pages[0].replace(b"</body>", "<p>Grüße, «ünïcode» \u2028 \"quoted\"</p></body>".encode())
+    extra = "<p>Grüße, «ünïcode» \u2028 \"quoted\"</p></body>"
+    page = pages[0].replace(b"</body>", extra.encode())
     documents = [Document("a.warc.gz", page, url="https://a.example/é", record_id="<urn:1>"),
                  Document("b.html", b"\0" * 40, error="binary", error_type="InputError")]
     lines, records = {}, {}
@@ -464,9 +466,9 @@ def test_json_lines_encoded_in_the_worker_are_the_same(command, tiny_model_path,
     assert lines[True] == lines[False]
     assert records[True] == records[False]  # record() decodes what the worker encoded
     first, second = _jsonl(lines[True])
-    assert first["url"] == "https://a.example/é" and "Grüße" in json.dumps(first, ensure_ascii=False)
+    assert first["url"] == "https://a.example/é"
+    assert "Grüße" in json.dumps(first, ensure_ascii=False)
     assert second["error_type"] == "InputError"
-
 
 
 def test_output_jsonl_gz(tiny_model_path, pages, tmp_path, capsys):
