@@ -24,7 +24,7 @@ from boilerkit import blocks as blocks_module
 from boilerkit import features as features_module
 from boilerkit.blocks import build_blocks
 from boilerkit.datasets.sources import load_source
-from boilerkit.features import PageFeatures
+from boilerkit.features import CHUNK_ROWS, PageFeatures
 from boilerkit.parse import parse_html
 from boilerkit.persistence import default_model, load_model
 from boilerkit.predictor import has_speedups
@@ -46,20 +46,36 @@ STAGES = ("lxml.html.fromstring (floor)", "parse_html", "build_blocks", "feature
 
 def stage_times(pages: list[bytes], model, use_speedups: bool = True) -> dict[str, list[float]]:
     """Milliseconds per page of each stage (keys: :data:`STAGES`), from a timed pass over
-    ``pages`` after an identical warm-up pass (caches, lazy imports)."""
+    ``pages`` after an identical warm-up pass (caches, lazy imports).
 
-    def features_of(blocks):
-        return PageFeatures(blocks, model.feature_config, model._token_cache,
-                            use_speedups=use_speedups)
+    The features stage makes the page's feature rows (:class:`PageFeatures` and
+    ``rows``) as ``Model.predict_page`` does; the model stage is ``Model.predict_rows``
+    on those rows, timed right after them on the same page. A page of more than one
+    chunk is predicted by chunks, so there the model stage is the whole prediction
+    minus the features stage.
+    """
+
+    def features_and_model(blocks) -> tuple[float, float]:
+        started = time.perf_counter()
+        features = PageFeatures(blocks, model.feature_config, model._token_cache,
+                                use_speedups=use_speedups)
+        rows = features.rows(0, len(blocks), model.spare_columns)
+        made = time.perf_counter()
+        if len(blocks) <= CHUNK_ROWS:
+            model.predict_rows(features, rows, use_speedups)
+        else:
+            model.predict_page(blocks, use_speedups)
+        done = time.perf_counter()
+        features_ms, model_ms = (made - started) * 1000, (done - made) * 1000
+        if len(blocks) > CHUNK_ROWS:
+            model_ms = max(model_ms - features_ms, 0.0)
+        return features_ms, model_ms
 
     def run() -> dict[str, list[float]]:
         floor, _ = _times(lxml.html.fromstring, pages)
         parse, roots = _times(lambda html: parse_html(html, max_bytes=None), pages)
         blocks_ms, blocks = _times(build_blocks, roots)
-        features_ms, _ = _times(lambda b: features_of(b).matrix(), blocks)
-        total_model, _ = _times(lambda b: model.predict_page(b, use_speedups), blocks)
-        # The model stage is the prediction minus the features it computes itself.
-        model_ms = [max(t - f, 0.0) for t, f in zip(total_model, features_ms)]
+        features_ms, model_ms = map(list, zip(*map(features_and_model, blocks)))
         total, _ = _times(lambda html: boilerkit.classify(html, model=model, max_bytes=None),
                           pages)
         return dict(zip(STAGES, (floor, parse, blocks_ms, features_ms, model_ms,

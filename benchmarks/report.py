@@ -741,7 +741,8 @@ def _speed_section(results, names) -> list[str]:
     if stages:
         L += ["### Where boilerkit's time goes", "",
               "`benchmarks/profile_stages.py`'s stages on the same pages (a warm-up pass, then a "
-              "timed pass; `model` = the prediction minus the features it computes).", ""]
+              "timed pass; `features` makes the feature rows, `model` predicts from them, each "
+              "timed on its own, page by page).", ""]
         rows_ = [r for r in stages if "stages" in stages[r]]
         if rows_:
             stage_names = list(stages[rows_[0]]["stages"])

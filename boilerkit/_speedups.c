@@ -1,10 +1,12 @@
 /*
  * boilerkit._speedups: optional C versions of the hot loops.
  *
- *   walk(root)          the block walk of boilerkit.blocks.build_blocks
+ *   walk(root, ...)     the block walk of boilerkit.blocks.build_blocks
  *   text_stats(texts)   per-block character counts of boilerkit.features
  *   predict_trees(...)  the tree sums of boilerkit.predictor.TreeEnsemble, tree by tree
  *   predict_masks(...)  the same sums by leaf masks, for trees of fewer than 32 leaves
+ *   context_features(...) the second level's page context of boilerkit.context
+ *   labelled_blocks(...) the LabelledBlock list of boilerkit.page.labelled_blocks
  *
  * Each mirrors a pure-Python (numpy) implementation that stays the reference:
  * the tests compare both on real pages. The walk reads libxml2's nodes
@@ -378,8 +380,13 @@ typedef struct {
     PyObject *string; /* owned */
 } TagEntry;
 
+enum { BLOCK_FIELDS = 18 }; /* the slots of boilerkit.blocks.Block */
+
 typedef struct {
-    PyObject *blocks;      /* list of tuples */
+    PyObject *blocks;      /* list of blocks */
+    PyTypeObject *block_type; /* boilerkit.blocks.Block (borrowed) */
+    PyObject **slots;         /* its slots' descriptors, in BLOCK_FIELDS order (borrowed) */
+    PyObject *locator;        /* the blocks' XPath locator (borrowed) */
     PyObject *token_cache; /* dict: attribute value -> (tokens, flags) */
     PyObject *empty;       /* () */
     /* Tag names are interned per document by libxml2, so their pointers key a small cache
@@ -577,7 +584,7 @@ static void walk_clear(Walk *walk) {
     Py_CLEAR(walk->token_cache);
 }
 
-/* Turn the open block's current text run into a block tuple, then start a new run. */
+/* Turn the open block's current text run into a block, then start a new run. */
 static int flush(Walk *walk, OpenBlock *block) {
     PyObject *text = NULL;
     if (block->text.length) {
@@ -600,31 +607,36 @@ static int flush(Walk *walk, OpenBlock *block) {
             inner_tuple = inner ? PyList_AsTuple(inner) : NULL;
             Py_XDECREF(inner);
         }
-        PyObject *item = PyTuple_New(16);
-        if (own == NULL || inner_tuple == NULL || item == NULL) {
+        if (own == NULL || inner_tuple == NULL) {
             Py_DECREF(text); Py_DECREF(element); Py_XDECREF(own); Py_XDECREF(inner_tuple);
-            Py_XDECREF(item);
             return -1;
         }
-        /* The positional arguments of boilerkit.blocks.Block. */
-        PyObject *fields[16] = {
+        /* The slots of boilerkit.blocks.Block, set here through their descriptors, as
+         * Block.__init__ would store them: a dense page has a million blocks, and calling
+         * __init__ for each took half the walk. */
+        PyObject *fields[BLOCK_FIELDS] = {
             text, block->tag, element, PyLong_FromSsize_t(PyList_GET_SIZE(walk->blocks)),
             PyLong_FromLong(block->depth), PyLong_FromUnsignedLongLong(block->context),
             PyLong_FromLong(block->element_id), PyLong_FromLong(block->parent_id), own,
             block->ancestor_tokens, inner_tuple, block->tag_path,
             PyLong_FromSsize_t(block->link_chars), PyLong_FromSsize_t(block->link_count),
-            PyLong_FromSsize_t(block->image_count), PyLong_FromSsize_t(block->input_count)};
+            PyLong_FromSsize_t(block->image_count), PyLong_FromSsize_t(block->input_count),
+            Py_None, walk->locator};
         Py_INCREF(block->tag);
         Py_INCREF(block->ancestor_tokens);
         Py_INCREF(block->tag_path);
-        int missing = 0;
-        for (int i = 0; i < 16; i++) {
-            if (fields[i] == NULL) missing = 1;
-            PyTuple_SET_ITEM(item, i, fields[i]);
+        Py_INCREF(Py_None);
+        Py_INCREF(walk->locator);
+        PyObject *made = walk->block_type->tp_alloc(walk->block_type, 0);
+        for (int i = 0; i < BLOCK_FIELDS && made != NULL; i++) {
+            PyObject *slot = walk->slots[i];
+            if (fields[i] == NULL || Py_TYPE(slot)->tp_descr_set(slot, made, fields[i]) < 0)
+                Py_CLEAR(made);
         }
-        if (missing) { Py_DECREF(item); return -1; }
-        int status = PyList_Append(walk->blocks, item);
-        Py_DECREF(item);
+        for (int i = 0; i < BLOCK_FIELDS; i++) Py_XDECREF(fields[i]);
+        if (made == NULL) return -1;
+        int status = PyList_Append(walk->blocks, made);
+        Py_DECREF(made);
         if (status < 0) return -1;
         for (int level = 0; level < LEVELS; level++)
             if (int64s_add(&walk->ancestors, block->ancestors[level]) < 0) return -1;
@@ -824,9 +836,23 @@ static int is_text(xmlNode *node) {
     return node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE;
 }
 
-/* walk(root) -> (blocks, ancestors, subtree_end, numbers), the last three int64 bytes;
- * see boilerkit.blocks. */
-static PyObject *walk_tree(PyObject *self, PyObject *root) {
+/* walk(root, Block, slots, locator) -> (blocks, ancestors, subtree_end, numbers), the last
+ * three int64 bytes; slots are the descriptors of Block's slots in __init__'s order, and
+ * each block gets Block(..., None, locator)'s values; see boilerkit.blocks. */
+static PyObject *walk_tree(PyObject *self, PyObject *args) {
+    PyObject *root, *block_type, *slots, *locator;
+    if (!PyArg_ParseTuple(args, "OO!O!O", &root, &PyType_Type, &block_type, &PyTuple_Type,
+                          &slots, &locator))
+        return NULL;
+    if (PyTuple_GET_SIZE(slots) != BLOCK_FIELDS) {
+        PyErr_SetString(PyExc_ValueError, "walk: expected the descriptors of Block's slots");
+        return NULL;
+    }
+    for (int i = 0; i < BLOCK_FIELDS; i++)
+        if (Py_TYPE(PyTuple_GET_ITEM(slots, i))->tp_descr_set == NULL) {
+            PyErr_SetString(PyExc_TypeError, "walk: a slot descriptor cannot be set");
+            return NULL;
+        }
     if (element_factory == NULL || tokenize_fallback == NULL || role_flags == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "_speedups is not configured");
         return NULL;
@@ -838,6 +864,9 @@ static PyObject *walk_tree(PyObject *self, PyObject *root) {
     Walk walk;
     memset(&walk, 0, sizeof(walk));
     walk.doc = ((LxmlElement *)root)->doc;
+    walk.block_type = (PyTypeObject *)block_type;
+    walk.slots = &PyTuple_GET_ITEM(slots, 0);
+    walk.locator = locator;
     walk.blocks = PyList_New(0);
     walk.token_cache = PyDict_New();
     PyObject *empty = PyTuple_New(0);
@@ -983,77 +1012,128 @@ static int crc_str(uint32_t *crc, PyObject *text) {
     return 0;
 }
 
-static int count_prefixed(float *row, Py_ssize_t n_hashed, const char *prefix, PyObject *tokens) {
-    if (!PyTuple_Check(tokens) && !PyList_Check(tokens)) {
-        PyErr_SetString(PyExc_TypeError, "tokens must be a tuple or list");
-        return -1;
-    }
+/* The buckets of one token source (a block's ancestor tokens, own tokens, inner tokens, tag
+ * path or words), kept for the next block: siblings share these tuples, so consecutive
+ * blocks often have the same one, and its tokens are hashed once. */
+typedef struct {
+    PyObject *tokens; /* borrowed: the caller's blocks keep it alive */
+    Int64s buckets;
+} BucketCache;
+
+static int tokens_sequence(PyObject *tokens) {
+    if (PyTuple_Check(tokens) || PyList_Check(tokens)) return 0;
+    PyErr_SetString(PyExc_TypeError, "tokens must be a tuple or list");
+    return -1;
+}
+
+static int prefixed_buckets(BucketCache *cache, Py_ssize_t n_hashed, const char *prefix,
+                            PyObject *tokens) {
+    if (tokens == cache->tokens) return 0;
+    if (tokens_sequence(tokens) < 0) return -1;
+    cache->tokens = NULL;
+    cache->buckets.length = 0;
     uint32_t start = crc_update(0, prefix, (Py_ssize_t)strlen(prefix));
     Py_ssize_t n = PySequence_Fast_GET_SIZE(tokens);
     PyObject **items = PySequence_Fast_ITEMS(tokens);
     for (Py_ssize_t i = 0; i < n; i++) {
         uint32_t crc = start;
-        if (crc_str(&crc, items[i]) < 0) return -1;
-        row[crc % (uint32_t)n_hashed] += 1.0f;
+        if (crc_str(&crc, items[i]) < 0
+            || int64s_add(&cache->buckets, crc % (uint32_t)n_hashed) < 0)
+            return -1;
     }
+    cache->tokens = tokens;
     return 0;
 }
 
-/* hash_tokens(blocks, words, n_hashed) -> bytes of (n, n_hashed) float32: the counts of
- * the blocks' prefixed tokens per crc32 bucket (boilerkit.features). */
+/* The buckets of "path:a>b" for the last four tags of a tag path. */
+static int path_buckets(BucketCache *cache, Py_ssize_t n_hashed, PyObject *path) {
+    if (path == cache->tokens) return 0;
+    if (tokens_sequence(path) < 0) return -1;
+    cache->tokens = NULL;
+    cache->buckets.length = 0;
+    uint32_t start = crc_update(0, "path:", 5);
+    Py_ssize_t length = PySequence_Fast_GET_SIZE(path), first = length > 4 ? length - 4 : 0;
+    PyObject **tags = PySequence_Fast_ITEMS(path);
+    for (Py_ssize_t j = first; j + 1 < length; j++) {
+        uint32_t crc = start;
+        if (crc_str(&crc, tags[j]) < 0) return -1;
+        crc = crc_update(crc, ">", 1);
+        if (crc_str(&crc, tags[j + 1]) < 0
+            || int64s_add(&cache->buckets, crc % (uint32_t)n_hashed) < 0)
+            return -1;
+    }
+    cache->tokens = path;
+    return 0;
+}
+
+enum { TOKEN_SOURCES = 5 };
+
+/* hash_tokens(blocks, words, n_hashed, out float32 (n, width), column) -> bytes of int32:
+ * writes the counts of the blocks' prefixed tokens per crc32 bucket (boilerkit.features)
+ * into columns column .. column + n_hashed - 1 of out, and returns the cells it set, as
+ * row * n_hashed + bucket in row order. */
 static PyObject *hash_tokens(PyObject *self, PyObject *args) {
     PyObject *blocks, *words;
-    Py_ssize_t n_hashed;
-    if (!PyArg_ParseTuple(args, "O!O!n", &PyList_Type, &blocks, &PyList_Type, &words,
-                          &n_hashed))
+    Py_ssize_t n_hashed, column;
+    Py_buffer out;
+    if (!PyArg_ParseTuple(args, "O!O!nw*n", &PyList_Type, &blocks, &PyList_Type, &words,
+                          &n_hashed, &out, &column))
         return NULL;
+    static PyObject *fields[4];
+    static const char *field_names[4] = {"ancestor_tokens", "own_tokens", "inner_tokens",
+                                         "tag_path"};
+    static const char *prefixes[3] = {"anc:", "own:", "in:"};
+    PyObject *cells = NULL;
+    BucketCache caches[TOKEN_SOURCES];
+    memset(caches, 0, sizeof caches);
+    Int64s set = {NULL, 0, 0};
     Py_ssize_t n = PyList_GET_SIZE(blocks);
-    if (n_hashed < 1 || PyList_GET_SIZE(words) != n) {
-        PyErr_SetString(PyExc_ValueError, "bad n_hashed or words");
-        return NULL;
+    Py_ssize_t width = n ? out.len / (Py_ssize_t)(n * sizeof(float)) : 0;
+    if (n_hashed < 1 || PyList_GET_SIZE(words) != n || column < 0
+        || (n && (out.len != width * n * (Py_ssize_t)sizeof(float)
+                  || column + n_hashed > width))
+        || n * n_hashed > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "hash_tokens: bad n_hashed, words, out or column");
+        goto done;
     }
-    PyObject *out = PyBytes_FromStringAndSize(NULL, n * n_hashed * sizeof(float));
-    if (out == NULL) return NULL;
-    float *matrix = (float *)PyBytes_AS_STRING(out);
-    memset(matrix, 0, n * n_hashed * sizeof(float));
-    static const char *fields[] = {"ancestor_tokens", "own_tokens", "inner_tokens"};
-    static const char *prefixes[] = {"anc:", "own:", "in:"};
-    uint32_t path_start = crc_update(0, "path:", 5);
+    for (int f = 0; f < 4; f++)
+        if (fields[f] == NULL && (fields[f] = PyUnicode_InternFromString(field_names[f])) == NULL)
+            goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
-        float *row = matrix + i * n_hashed;
+        float *row = (float *)out.buf + i * width + column;
+        memset(row, 0, n_hashed * sizeof(float));
         PyObject *block = PyList_GET_ITEM(blocks, i);
-        for (int f = 0; f < 3; f++) {
-            PyObject *tokens = PyObject_GetAttrString(block, fields[f]);
-            if (tokens == NULL) goto fail;
-            int status = count_prefixed(row, n_hashed, prefixes[f], tokens);
-            Py_DECREF(tokens);
-            if (status < 0) goto fail;
+        for (int f = 0; f < 4; f++) {
+            PyObject *tokens = PyObject_GetAttr(block, fields[f]);
+            if (tokens == NULL) goto done;
+            int status = f < 3 ? prefixed_buckets(&caches[f], n_hashed, prefixes[f], tokens)
+                               : path_buckets(&caches[f], n_hashed, tokens);
+            Py_DECREF(tokens);  /* the block holds it: the cache's pointer stays valid */
+            if (status < 0) goto done;
         }
-        PyObject *path = PyObject_GetAttrString(block, "tag_path");
-        if (path == NULL) goto fail;
-        if (!PyTuple_Check(path) && !PyList_Check(path)) {
-            Py_DECREF(path);
-            PyErr_SetString(PyExc_TypeError, "tag_path must be a tuple or list");
-            goto fail;
-        }
-        Py_ssize_t length = PySequence_Fast_GET_SIZE(path), first = length > 4 ? length - 4 : 0;
-        PyObject **tags = PySequence_Fast_ITEMS(path);
-        for (Py_ssize_t j = first; j + 1 < length; j++) {
-            uint32_t crc = path_start;
-            if (crc_str(&crc, tags[j]) < 0) { Py_DECREF(path); goto fail; }
-            crc = crc_update(crc, ">", 1);
-            if (crc_str(&crc, tags[j + 1]) < 0) { Py_DECREF(path); goto fail; }
-            row[crc % (uint32_t)n_hashed] += 1.0f;
-        }
-        Py_DECREF(path);
         PyObject *block_words = PyList_GET_ITEM(words, i);
-        if (block_words != Py_None && count_prefixed(row, n_hashed, "word:", block_words) < 0)
-            goto fail;
+        if (block_words == Py_None) {
+            caches[4].tokens = NULL;
+            caches[4].buckets.length = 0;
+        } else if (prefixed_buckets(&caches[4], n_hashed, "word:", block_words) < 0) {
+            goto done;
+        }
+        for (int c = 0; c < TOKEN_SOURCES; c++)
+            for (Py_ssize_t j = 0; j < caches[c].buckets.length; j++)
+                row[caches[c].buckets.data[j]] += 1.0f;
+        for (Py_ssize_t bucket = 0; bucket < n_hashed; bucket++)
+            if (row[bucket] != 0.0f && int64s_add(&set, i * n_hashed + bucket) < 0) goto done;
     }
-    return out;
-fail:
-    Py_DECREF(out);
-    return NULL;
+    cells = PyBytes_FromStringAndSize(NULL, set.length * (Py_ssize_t)sizeof(int32_t));
+    if (cells != NULL) {
+        int32_t *cell = (int32_t *)PyBytes_AS_STRING(cells);
+        for (Py_ssize_t j = 0; j < set.length; j++) cell[j] = (int32_t)set.data[j];
+    }
+done:
+    for (int c = 0; c < TOKEN_SOURCES; c++) PyMem_Free(caches[c].buckets.data);
+    PyMem_Free(set.data);
+    PyBuffer_Release(&out);
+    return cells;
 }
 
 /* ------------------------------------------------------------------ trees */
@@ -1063,6 +1143,29 @@ static int check_buffer(Py_buffer *view, Py_ssize_t itemsize, Py_ssize_t count,
     if (view->len != itemsize * count) {
         PyErr_Format(PyExc_ValueError, "%s has %zd bytes, expected %zd", name, view->len,
                      itemsize * count);
+        return -1;
+    }
+    return 0;
+}
+
+/* The rows of X: a float32 matrix whose rows may be further apart than their length (a
+ * numpy slice of the first columns of a wider matrix). */
+static int get_rows(PyObject *obj, Py_buffer *view, Py_ssize_t *n, Py_ssize_t *d,
+                    Py_ssize_t *stride) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_STRIDES | PyBUF_FORMAT) < 0) return -1;
+    int ok = view->ndim == 2 && view->itemsize == 4
+             && (view->format == NULL || strcmp(view->format, "f") == 0);
+    if (ok) {
+        *n = view->shape[0];
+        *d = view->shape[1];
+        /* A dimension of length one may have any stride. */
+        *stride = *n > 1 ? view->strides[0] / 4 : *d;
+        ok = (*d <= 1 || view->strides[1] == 4)
+             && (*n <= 1 || (view->strides[0] % 4 == 0 && *stride >= *d));
+    }
+    if (!ok) {
+        PyBuffer_Release(view); /* and view->obj is NULL again */
+        PyErr_SetString(PyExc_ValueError, "X must be a float32 matrix of contiguous rows");
         return -1;
     }
     return 0;
@@ -1109,26 +1212,27 @@ done:
     return result;
 }
 
-/* predict_trees(X float32 (n, d), packed nodes, missing_left, value, roots, tree_output,
- * baseline, out float64 (n, k)): out = baseline + the leaf values of every tree, added tree
+/* predict_trees(X float32 (n, d) of contiguous rows, packed nodes, missing_left, value, roots,
+ * tree_output, baseline, out float64 (n, k)): out = baseline + the leaf values of every tree, added tree
  * by tree in order. Trees are the outer loop, so that one tree's nodes stay in cache while
  * every row goes through it. The caller has checked every index. */
 static PyObject *predict_trees(PyObject *self, PyObject *args) {
     Py_buffer X, packed, missing, value, roots, outputs, baseline, out;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*w*", &X, &packed, &missing, &value, &roots,
+    PyObject *rows;
+    Py_ssize_t n, d, stride;
+    if (!PyArg_ParseTuple(args, "Oy*y*y*y*y*y*w*", &rows, &packed, &missing, &value, &roots,
                           &outputs, &baseline, &out))
         return NULL;
     PyObject *result = NULL;
+    X.obj = NULL; /* released at done: a view whose obj is NULL releases nothing */
+    if (get_rows(rows, &X, &n, &d, &stride) < 0) goto done;
     Py_ssize_t n_nodes = packed.len / (Py_ssize_t)sizeof(Node), n_trees = roots.len / 4,
                k = baseline.len / 8;
-    Py_ssize_t n = k ? out.len / (8 * k) : 0;
-    Py_ssize_t d = n ? X.len / (4 * n) : 0;
     if (check_buffer(&packed, sizeof(Node), n_nodes, "nodes") < 0
         || check_buffer(&missing, 1, n_nodes, "missing_left") < 0
         || check_buffer(&value, 8, n_nodes, "value") < 0
         || check_buffer(&outputs, 4, n_trees, "tree_output") < 0
-        || check_buffer(&out, 8, n * k, "out") < 0
-        || check_buffer(&X, 4, n * d, "X") < 0)
+        || check_buffer(&out, 8, n * k, "out") < 0)
         goto done;
     const float *x = X.buf;
     const Node *nodes = packed.buf;
@@ -1156,7 +1260,7 @@ static PyObject *predict_trees(PyObject *self, PyObject *args) {
             const float *row[LANES];
             for (int lane = 0; lane < lanes; lane++) {
                 node[lane] = start;
-                row[lane] = x + (first + lane) * d;
+                row[lane] = x + (first + lane) * stride;
             }
             int active = 1;
             while (active) {
@@ -1211,7 +1315,7 @@ enum { GROUP = 8 }; /* rows that go through the splits together, one vector lane
 #endif
 
 VECTOR_CLONES
-static void mask_kernel(const float *x, Py_ssize_t n, Py_ssize_t d, const MaskNode *nodes,
+static void mask_kernel(const float *x, Py_ssize_t n, Py_ssize_t stride, const MaskNode *nodes,
                         const int32_t *starts, const MaskNode *missing,
                         const int32_t *missing_starts, const int32_t *used, Py_ssize_t n_used,
                         const double *leaf_values, int width, const int32_t *o,
@@ -1226,7 +1330,7 @@ static void mask_kernel(const float *x, Py_ssize_t n, Py_ssize_t d, const MaskNo
             float *v = values + (Py_ssize_t)f * GROUP;
             for (int lane = 0; lane < GROUP; lane++) {
                 /* Padding lanes and missing values fail no split in the scan below. */
-                float value = lane < rows ? x[(first + lane) * d + f] : -INFINITY;
+                float value = lane < rows ? x[(first + lane) * stride + f] : -INFINITY;
                 if (value != value) {
                     for (int32_t s = missing_starts[f]; s < missing_starts[f + 1]; s++)
                         masks[missing[s].tree * GROUP + lane] &= missing[s].mask;
@@ -1261,17 +1365,22 @@ static void mask_kernel(const float *x, Py_ssize_t n, Py_ssize_t d, const MaskNo
         }
         /* Each tree's exit leaf is its lowest bit left; add the leaves tree by tree, in
          * order, as predict_trees does, so that the sums are the same. */
-        for (int lane = 0; lane < rows; lane++) {
-            double *row_out = y + (first + lane) * k;
-            for (Py_ssize_t j = 0; j < k; j++) row_out[j] = b[j];
-            for (Py_ssize_t t = 0; t < n_trees; t++)
-                row_out[o[t]] += leaf_values[t * width + LOWEST_BIT(masks[t * GROUP + lane])];
+        double *group_out = y + first * k;
+        for (int lane = 0; lane < rows; lane++)
+            for (Py_ssize_t j = 0; j < k; j++) group_out[lane * k + j] = b[j];
+        /* Lanes inside: each row's sum keeps its order, and the rows' additions overlap. */
+        for (Py_ssize_t t = 0; t < n_trees; t++) {
+            const double *leaves = leaf_values + t * width;
+            const uint32_t *m = masks + t * GROUP;
+            double *column = group_out + o[t];
+            for (int lane = 0; lane < rows; lane++)
+                column[lane * k] += leaves[LOWEST_BIT(m[lane])];
         }
     }
 }
 
-/* predict_masks(X float32 (n, d), nodes MaskNode sorted by (feature, threshold), starts int32
- * (d + 1), missing MaskNode of the splits that send missing values right, by feature,
+/* predict_masks(X float32 (n, d) of contiguous rows, nodes MaskNode sorted by (feature,
+ * threshold), starts int32 (d + 1), missing MaskNode of the splits that send missing values right, by feature,
  * missing_starts int32 (d + 1), used int32 features, leaf_values float64 (n_trees * width),
  * width, tree_output int32, baseline, out float64 (n, k)): the same sums as predict_trees,
  * for trees of fewer than 32 leaves. The caller has checked every index, and that bit
@@ -1279,24 +1388,27 @@ static void mask_kernel(const float *x, Py_ssize_t n, Py_ssize_t d, const MaskNo
 static PyObject *predict_masks(PyObject *self, PyObject *args) {
     Py_buffer X, nodes, starts, missing, missing_starts, used, leaf_values, outputs, baseline,
         out;
+    PyObject *rows;
+    Py_ssize_t n, n_columns, stride;
     int width;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*iy*y*w*", &X, &nodes, &starts, &missing,
+    if (!PyArg_ParseTuple(args, "Oy*y*y*y*y*y*iy*y*w*", &rows, &nodes, &starts, &missing,
                           &missing_starts, &used, &leaf_values, &width, &outputs, &baseline,
                           &out))
         return NULL;
     PyObject *result = NULL;
     uint32_t *masks = NULL;
     float *values = NULL;
+    X.obj = NULL;
+    if (get_rows(rows, &X, &n, &n_columns, &stride) < 0) goto done;
     Py_ssize_t n_trees = outputs.len / 4, k = baseline.len / 8;
-    Py_ssize_t n = k ? out.len / (8 * k) : 0;
     Py_ssize_t d = starts.len / 4 - 1;
-    if (d < 0 || width < 1 || width > 32) {
-        PyErr_SetString(PyExc_ValueError, "predict_masks: bad starts or width");
+    if (d < 0 || d != n_columns || width < 1 || width > 32) {
+        PyErr_SetString(PyExc_ValueError, "predict_masks: bad starts, width or X");
         goto done;
     }
     if (check_buffer(&missing_starts, 4, d + 1, "missing_starts") < 0
         || check_buffer(&leaf_values, 8, n_trees * width, "leaf_values") < 0
-        || check_buffer(&out, 8, n * k, "out") < 0 || check_buffer(&X, 4, n * d, "X") < 0)
+        || check_buffer(&out, 8, n * k, "out") < 0)
         goto done;
     masks = PyMem_Malloc(sizeof(uint32_t) * GROUP * (n_trees + 1));
     values = PyMem_Malloc(sizeof(float) * GROUP * (d + 1));
@@ -1305,7 +1417,7 @@ static PyObject *predict_masks(PyObject *self, PyObject *args) {
         goto done;
     }
     Py_BEGIN_ALLOW_THREADS
-    mask_kernel(X.buf, n, d, nodes.buf, starts.buf, missing.buf, missing_starts.buf, used.buf,
+    mask_kernel(X.buf, n, stride, nodes.buf, starts.buf, missing.buf, missing_starts.buf, used.buf,
                 used.len / 4, leaf_values.buf, width, outputs.buf, n_trees, baseline.buf, k,
                 out.buf, masks, values);
     Py_END_ALLOW_THREADS
@@ -1321,17 +1433,201 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ context features */
+
+/* context_features(probabilities float64 (n, k), chars float64 (n), owners int64 (n),
+ * ancestor_ids int64 (n, a), subtree_end int64 (e), windows int64 (w), out float32 (n, f)):
+ * boilerkit.context.context_features in one pass over the page. Every sum is taken in the
+ * same order as the numpy path, so that the two give the same float32 features. */
+static PyObject *context_features(PyObject *self, PyObject *args) {
+    Py_buffer P, chars, owners, ancestors, ends, windows, out;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*w*", &P, &chars, &owners, &ancestors, &ends,
+                          &windows, &out))
+        return NULL;
+    PyObject *result = NULL;
+    double *prefix = NULL, *running = NULL;
+    const Py_ssize_t n = chars.len / 8, e = ends.len / 8, w = windows.len / 8;
+    const Py_ssize_t k = n ? P.len / (8 * n) : 0, a = n ? ancestors.len / (8 * n) : 0;
+    const Py_ssize_t per_label = 1 + w + a + 1, width = k * per_label + a + 2, K = k + 1;
+    if (n == 0 || k == 0 || e == 0) {
+        PyErr_SetString(PyExc_ValueError, "context_features: empty page or no labels");
+        goto done;
+    }
+    if (check_buffer(&P, 8, n * k, "probabilities") < 0
+        || check_buffer(&owners, 8, n, "owners") < 0
+        || check_buffer(&ancestors, 8, n * a, "ancestor_ids") < 0
+        || check_buffer(&out, 4, n * width, "out") < 0)
+        goto done;
+    const double *p = P.buf, *c = chars.buf;
+    const int64_t *owner = owners.buf, *ancestor = ancestors.buf, *end = ends.buf,
+                  *window = windows.buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (owner[i] < 0 || owner[i] >= e) {
+            PyErr_SetString(PyExc_ValueError, "context_features: owner out of range");
+            goto done;
+        }
+        for (Py_ssize_t l = 0; l < a; l++)
+            if (ancestor[i * a + l] >= e) {
+                PyErr_SetString(PyExc_ValueError, "context_features: ancestor out of range");
+                goto done;
+            }
+    }
+    for (Py_ssize_t x = 0; x < e; x++)
+        if (end[x] < 0 || end[x] >= e) {
+            PyErr_SetString(PyExc_ValueError, "context_features: subtree end out of range");
+            goto done;
+        }
+    for (Py_ssize_t x = 0; x < w; x++)
+        if (window[x] < 0) {
+            PyErr_SetString(PyExc_ValueError, "context_features: negative window");
+            goto done;
+        }
+    prefix = PyMem_Calloc((size_t)(e + 1) * K, sizeof(double));
+    running = PyMem_Calloc((size_t)(n + 1) * k + 2 * K, sizeof(double));
+    if (prefix == NULL || running == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    float *o = out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    /* Per element, the character-weighted probabilities and the characters of its blocks
+     * (added in block order), then prefix sums over elements in document order: a subtree
+     * is the id range [e, end(e)]. */
+    double *per_element = prefix + K, *totals = running + (n + 1) * k, *sums = totals + K;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double *cell = per_element + owner[i] * K;
+        for (Py_ssize_t j = 0; j < k; j++) {
+            double weighted = p[i * k + j] * c[i];
+            cell[j] += weighted;
+            totals[j] += weighted;
+        }
+        cell[k] += c[i];
+        totals[k] += c[i];
+    }
+    for (Py_ssize_t x = 1; x < e; x++)
+        for (Py_ssize_t j = 0; j < K; j++) per_element[x * K + j] += per_element[(x - 1) * K + j];
+    /* running[i] = sum of the probabilities of the blocks before i, for the window means. */
+    for (Py_ssize_t i = 0; i < n; i++)
+        for (Py_ssize_t j = 0; j < k; j++)
+            running[(i + 1) * k + j] = running[i * k + j] + p[i * k + j];
+    const double page_chars = totals[k] > 1.0 ? totals[k] : 1.0;
+    const double primary_total = totals[0] > 1e-9 ? totals[0] : 1e-9;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        float *row = o + i * width;
+        for (Py_ssize_t j = 0; j < k; j++) {
+            float *cell = row + j * per_label;
+            cell[0] = (float)p[i * k + j];
+            for (Py_ssize_t x = 0; x < w; x++) {
+                Py_ssize_t low = i - window[x] > 0 ? i - window[x] : 0;
+                Py_ssize_t high = i + window[x] + 1 < n ? i + window[x] + 1 : n;
+                cell[1 + x] = (float)((running[high * k + j] - running[low * k + j])
+                                      / (double)(high - low));
+            }
+            cell[per_label - 1] = (float)(totals[j] / page_chars);
+        }
+        for (Py_ssize_t l = 0; l < a; l++) {
+            int64_t id = ancestor[i * a + l];
+            for (Py_ssize_t j = 0; j < K; j++)
+                sums[j] = id > 0 ? prefix[(end[id] + 1) * K + j] - prefix[id * K + j] : 0.0;
+            for (Py_ssize_t j = 0; j < k; j++)
+                row[j * per_label + 1 + w + l] =
+                    (float)(sums[k] > 0 ? sums[j] / (sums[k] > 1e-9 ? sums[k] : 1e-9) : 0.0);
+            row[k * per_label + l] = (float)(sums[0] / primary_total);
+        }
+    }
+    /* Distances to the nearest block more likely primary than not, before and after. */
+    Py_ssize_t last = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (p[i * k] > 0.5) last = i;
+        o[i * width + width - 2] = (float)((double)(last >= 0 ? i - last : n) / (double)n);
+    }
+    Py_ssize_t next = n;
+    for (Py_ssize_t i = n - 1; i >= 0; i--) {
+        if (p[i * k] > 0.5) next = i;
+        o[i * width + width - 1] = (float)((double)(next < n ? next - i : n) / (double)n);
+    }
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    PyMem_Free(prefix);
+    PyMem_Free(running);
+    PyBuffer_Release(&P); PyBuffer_Release(&chars); PyBuffer_Release(&owners);
+    PyBuffer_Release(&ancestors); PyBuffer_Release(&ends); PyBuffer_Release(&windows);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* ------------------------------------------------------------------ labelled blocks */
+
+enum { LABELLED_FIELDS = 6 }; /* the slots of boilerkit.page.LabelledBlock */
+
+/* labelled_blocks(LabelledBlock, slots, blocks, names, best int64 (n), scores, labels) ->
+ * list of LabelledBlock(block, names[best[i]], scores=scores, row=i, labels=labels), made
+ * by setting the slots (block, label, _probabilities, _scores, _row, _labels) through their
+ * descriptors, without a call to __init__ per block. */
+static PyObject *labelled_blocks(PyObject *self, PyObject *args) {
+    PyObject *type, *slots, *blocks, *names, *scores, *labels;
+    Py_buffer best;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!y*OO", &PyType_Type, &type, &PyTuple_Type, &slots,
+                          &PyList_Type, &blocks, &PyTuple_Type, &names, &best, &scores,
+                          &labels))
+        return NULL;
+    PyObject *made = NULL;
+    Py_ssize_t n = PyList_GET_SIZE(blocks), n_names = PyTuple_GET_SIZE(names);
+    if (PyTuple_GET_SIZE(slots) != LABELLED_FIELDS || check_buffer(&best, 8, n, "best") < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "labelled_blocks: bad slots");
+        goto done;
+    }
+    for (int i = 0; i < LABELLED_FIELDS; i++)
+        if (Py_TYPE(PyTuple_GET_ITEM(slots, i))->tp_descr_set == NULL) {
+            PyErr_SetString(PyExc_TypeError, "labelled_blocks: a slot cannot be set");
+            goto done;
+        }
+    const int64_t *label = best.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (label[i] < 0 || label[i] >= n_names) {
+            PyErr_SetString(PyExc_ValueError, "labelled_blocks: label index out of range");
+            goto done;
+        }
+    made = PyList_New(n);
+    if (made == NULL) goto done;
+    PyTypeObject *labelled_type = (PyTypeObject *)type;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *row = PyLong_FromSsize_t(i);
+        PyObject *item = row ? labelled_type->tp_alloc(labelled_type, 0) : NULL;
+        PyObject *values[LABELLED_FIELDS] = {PyList_GET_ITEM(blocks, i),
+                                             PyTuple_GET_ITEM(names, label[i]), Py_None,
+                                             scores, row, labels};
+        for (int f = 0; f < LABELLED_FIELDS && item != NULL; f++) {
+            PyObject *slot = PyTuple_GET_ITEM(slots, f);
+            if (Py_TYPE(slot)->tp_descr_set(slot, item, values[f]) < 0) Py_CLEAR(item);
+        }
+        Py_XDECREF(row);
+        if (item == NULL) {
+            Py_CLEAR(made);
+            goto done;
+        }
+        PyList_SET_ITEM(made, i, item);
+    }
+done:
+    PyBuffer_Release(&best);
+    return made;
+}
+
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, "Set the walk's tag, role and token tables."},
-    {"walk", walk_tree, METH_O, "Blocks of the tree under an lxml element."},
+    {"walk", walk_tree, METH_VARARGS, "Blocks of the tree under an lxml element."},
     {"configure_text", configure_text, METH_VARARGS, "Set the characters text_stats counts."},
     {"text_stats", text_stats, METH_O, "Character counts of block texts."},
     {"hash_tokens", hash_tokens, METH_VARARGS, "Hashed token counts of blocks."},
     {"pack_trees", pack_trees, METH_VARARGS, "Pack tree nodes for predict_trees."},
     {"predict_trees", predict_trees, METH_VARARGS, "Sum the leaf values of tree ensembles."},
     {"predict_masks", predict_masks, METH_VARARGS, "Sum tree ensembles with leaf masks."},
+    {"context_features", context_features, METH_VARARGS, "Context features of one page."},
+    {"labelled_blocks", labelled_blocks, METH_VARARGS, "Labelled blocks of a classified page."},
     {NULL, NULL, 0, NULL},
 };
 

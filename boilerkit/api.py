@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, TypeAlias, Union
 
 import lxml.etree
 
+from ._gc import collection_paused
 from .blocks import build_blocks
 from .errors import LabelError, ModelError
 from .model import Model
-from .page import LabelledBlock, Page, check_format, check_probability, render
+from .page import Page, check_format, check_probability, labelled_blocks, render
 from .parse import DEFAULT_MAX_BYTES, HtmlInput, parse_html
 from .persistence import default_model, load_model
 
@@ -70,18 +71,15 @@ def classify(html: HtmlInput, url: str | None = None, *, model: ModelInput = Non
     :class:`~boilerkit.errors.PageTooLargeError`.
     """
     root = parse_html(html, content_type=content_type, max_bytes=max_bytes)
-    blocks = build_blocks(root)
-    page = Page(url=url, title=_title(root), root=root)
-    if not blocks:
-        return page
-    fitted = resolve_model(model)
-    probabilities = fitted.predict_page(blocks)
-    classes = list(fitted.labels)
-    best = fitted.choose_labels(blocks, probabilities)
-    page.blocks = [
-        LabelledBlock(block, classes[label], scores=probabilities, row=row, labels=classes)
-        for row, (block, label) in enumerate(zip(blocks, best.tolist()))
-    ]
+    with collection_paused():
+        blocks = build_blocks(root)
+        page = Page(url=url, title=_title(root), root=root)
+        if not blocks:
+            return page
+        fitted = resolve_model(model)
+        probabilities = fitted.predict_page(blocks)
+        best = fitted.choose_labels(blocks, probabilities)
+        page.blocks = labelled_blocks(blocks, best, probabilities, fitted.labels)
     return page
 
 

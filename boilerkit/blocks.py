@@ -24,6 +24,8 @@ from typing import cast
 import lxml.etree
 import numpy as np
 
+from ._gc import collection_paused
+
 BLOCK_TAGS = frozenset(
     """address article aside blockquote body caption center dd details dialog dir div dl dt
     fieldset figcaption figure footer form frameset h1 h2 h3 h4 h5 h6 header hgroup hr html
@@ -113,6 +115,7 @@ class Block:
     parsed tree; it is computed on first use.
     """
 
+    # In __init__'s order: the C walk sets these slots directly, so __init__ only stores.
     __slots__ = ("text", "tag", "element", "position", "depth", "context", "element_id",
                  "parent_id", "own_tokens", "ancestor_tokens", "inner_tokens", "tag_path",
                  "link_text_length", "link_count", "image_count", "input_count", "_xpath",
@@ -167,6 +170,10 @@ class Block:
     def __repr__(self) -> str:
         text = self.text if len(self.text) <= 40 else self.text[:39] + "…"
         return f"Block({self.position}, {self.tag!r}, {text!r})"
+
+
+#: The descriptors of Block's slots, for the C walk.
+_BLOCK_SLOTS = tuple(Block.__dict__[name] for name in Block.__slots__)
 
 
 class PageBlocks(list):
@@ -419,16 +426,16 @@ def build_blocks(root: lxml.etree._Element | None, use_speedups: bool = True) ->
     """
     if root is None:
         return PageBlocks()
-    if use_speedups and _speedups is not None and isinstance(root, lxml.etree._Element):
-        return _build_blocks_compiled(root)
-    return _build_blocks_python(root)
+    with collection_paused():
+        if use_speedups and _speedups is not None and isinstance(root, lxml.etree._Element):
+            return _build_blocks_compiled(root)
+        return _build_blocks_python(root)
 
 
 def _build_blocks_compiled(root: lxml.etree._Element) -> PageBlocks:
-    rows, ancestors, subtree_end, numbers = _speedups.walk(root)
     walk = _Walk(root)
-    locator = walk.locator
-    walk.blocks = [Block(*row, None, locator) for row in rows]
+    walk.blocks, ancestors, subtree_end, numbers = _speedups.walk(root, Block, _BLOCK_SLOTS,
+                                                                  walk.locator)
     return walk.page_blocks(
         _title_of(root),
         np.frombuffer(numbers, dtype=np.int64).reshape(-1, len(NUMBER_FIELDS)),

@@ -23,10 +23,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .blocks import ANCESTOR_LEVELS, Block
+from .blocks import ANCESTOR_LEVELS, NUMBER_FIELDS, Block
 from .features import window_means
 
+try:
+    from . import _speedups
+except ImportError:  # pragma: no cover - built with the package where a compiler exists
+    _speedups = None  # type: ignore[assignment]  # optional module: mypy/issues/1297
+
 _WINDOWS = (2, 6)
+_ELEMENT_ID = NUMBER_FIELDS.index("element_id")
 
 
 @dataclass(frozen=True)
@@ -59,14 +65,25 @@ class ContextSpec:
         return cls(labels=tuple(str(label) for label in data["labels"]))
 
 
+def _element_tree(blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The blocks' element ids, ancestor ids and the subtree ends, if ``blocks`` has them."""
+    ancestor_ids = getattr(blocks, "ancestor_ids", None)
+    subtree_end = getattr(blocks, "subtree_end", None)
+    if ancestor_ids is None or subtree_end is None or len(ancestor_ids) != len(blocks):
+        return None
+    numbers = getattr(blocks, "numbers", None)
+    owners = numbers[:, _ELEMENT_ID] if numbers is not None and len(numbers) == len(blocks) \
+        else np.fromiter((b.element_id for b in blocks), dtype=np.int64, count=len(blocks))
+    return owners, ancestor_ids, subtree_end
+
+
 def _subtree_sums(blocks: Sequence[Block], weights: np.ndarray) -> np.ndarray:
     """``(n, ANCESTOR_LEVELS, k)``: sums of ``weights`` (n, k) over each ancestor's subtree."""
     n, k = weights.shape
-    ancestor_ids = getattr(blocks, "ancestor_ids", None)
-    subtree_end = getattr(blocks, "subtree_end", None)
-    if ancestor_ids is None or subtree_end is None or len(ancestor_ids) != n:
+    tree = _element_tree(blocks)
+    if tree is None:
         return np.zeros((n, ANCESTOR_LEVELS, k))
-    owners = np.fromiter((b.element_id for b in blocks), dtype=np.int64, count=n)
+    owners, ancestor_ids, subtree_end = tree
     n_elements = len(subtree_end)
     # Element ids are in document order, so a subtree is the id range [e, end(e)]. One
     # bincount over (element, column) pairs adds each column's weights in block order.
@@ -94,21 +111,38 @@ def _distance_to_nearest(flags: np.ndarray, before: bool) -> np.ndarray:
     return distance / max(n, 1)
 
 
-def context_features(blocks: Sequence[Block], probabilities: np.ndarray,
-                     spec: ContextSpec) -> np.ndarray:
-    """``(n, spec.n_features)`` float32 context features from first-level probabilities."""
+def context_features(blocks: Sequence[Block], probabilities: np.ndarray, spec: ContextSpec,
+                     chars: np.ndarray | None = None, use_speedups: bool = True) -> np.ndarray:
+    """``(n, spec.n_features)`` float32 context features from first-level probabilities.
+
+    ``chars`` is the length of each block's text, if the caller has it already. The
+    compiled accelerator and the numpy path give the same features.
+    """
     n = len(blocks)
     if probabilities.shape != (n, len(spec.labels)):
         raise ValueError(f"expected probabilities of shape {(n, len(spec.labels))}, "
                          f"got {probabilities.shape}")
     if n == 0:
         return np.zeros((0, spec.n_features), dtype=np.float32)
-    chars = np.fromiter((len(b.text) for b in blocks), dtype=np.float64, count=n)
+    if chars is None:
+        chars = np.fromiter((len(b.text) for b in blocks), dtype=np.float64, count=n)
+    tree = _element_tree(blocks) if use_speedups and _speedups is not None else None
+    if tree is not None:
+        out = np.empty((n, spec.n_features), dtype=np.float32)
+        owners, ancestor_ids, subtree_end = (np.ascontiguousarray(a, dtype=np.int64)
+                                             for a in tree)
+        _speedups.context_features(
+            np.ascontiguousarray(probabilities, dtype=np.float64),
+            np.ascontiguousarray(chars, dtype=np.float64), owners, ancestor_ids, subtree_end,
+            np.asarray(_WINDOWS, dtype=np.int64), out)
+        return out
     weighted = probabilities * chars[:, None]
     sums = _subtree_sums(blocks, np.column_stack([weighted, chars]))
     label_sums, char_sums = sums[:, :, :-1], sums[:, :, -1:]
     container_means = np.where(char_sums > 0, label_sums / np.maximum(char_sums, 1e-9), 0.0)
-    page_share = weighted.sum(axis=0) / max(chars.sum(), 1.0)
+    # Page totals added in block order (not numpy's pairwise sum), as the accelerator does.
+    totals = np.cumsum(np.column_stack([weighted, chars]), axis=0)[-1]
+    page_share = totals[:-1] / max(totals[-1], 1.0)
     windows = [window_means(probabilities, size) for size in _WINDOWS]
     # Columns per label: own, windows, containers, page share (see feature_names).
     per_label = 1 + len(_WINDOWS) + ANCESTOR_LEVELS + 1
@@ -120,7 +154,7 @@ def context_features(blocks: Sequence[Block], probabilities: np.ndarray,
         by_label[:, :, offset] = means
     by_label[:, :, 1 + len(_WINDOWS):-1] = container_means.transpose(0, 2, 1)
     by_label[:, :, -1] = page_share
-    primary_total = max(weighted[:, 0].sum(), 1e-9)
+    primary_total = max(totals[0], 1e-9)
     rest = k * per_label
     out[:, rest:rest + ANCESTOR_LEVELS] = label_sums[:, :, 0] / primary_total
     likely = probabilities[:, 0] > 0.5

@@ -285,31 +285,41 @@ class PageFeatures:
     def __len__(self) -> int:
         return self.n
 
-    def rows(self, start: int = 0, stop: int | None = None) -> np.ndarray:
-        """Rows ``start:stop`` of the page's feature matrix (float32)."""
-        stop = self.n if stop is None else min(stop, self.n)
-        if stop <= start:
-            return np.zeros((0, self.config.n_features), dtype=np.float32)
-        return np.hstack([self._numeric(start, stop), self._token_columns(start, stop)])
+    def rows(self, start: int = 0, stop: int | None = None, spare_columns: int = 0) -> np.ndarray:
+        """Rows ``start:stop`` of the page's feature matrix (float32).
 
-    def _token_columns(self, start: int, stop: int) -> np.ndarray:
+        With ``spare_columns``, the matrix has that many more columns at the right, left
+        for the caller to fill (a second model level's context features), so that adding
+        them copies nothing.
+        """
+        stop = self.n if stop is None else min(stop, self.n)
+        n_features = self.config.n_features
+        if stop <= start:
+            return np.zeros((0, n_features + spare_columns), dtype=np.float32)
+        matrix = np.empty((stop - start, n_features + spare_columns), dtype=np.float32)
+        self._numeric(start, stop, matrix[:, :len(NUMERIC_NAMES)])
+        self._token_columns(start, stop, matrix, len(NUMERIC_NAMES))
+        return matrix
+
+    def _token_columns(self, start: int, stop: int, matrix: np.ndarray, column: int) -> None:
+        """Write rows ``start:stop``'s token columns into ``matrix`` from ``column`` on."""
         kept = self._kept_tokens
-        if kept is None:
-            return self._tokens(start, stop)
-        if (start, stop) in kept:
-            where, values = kept[start, stop]
-            tokens = np.zeros((stop - start, self.config.n_hashed), dtype=np.float32)
-            tokens.ravel()[where] = values
-            return tokens
-        tokens = self._tokens(start, stop)
-        where = np.flatnonzero(tokens)
-        kept[start, stop] = (where.astype(np.int32), tokens.ravel()[where])
-        return tokens
+        if kept is not None and (start, stop) in kept:
+            cells, values = kept[start, stop]
+            n_hashed = self.config.n_hashed
+            matrix[:, column:column + n_hashed] = 0.0
+            rows, buckets = np.divmod(cells, n_hashed)
+            matrix[rows, buckets + column] = values
+            return
+        cells, values = self._tokens(start, stop, matrix, column)
+        if kept is not None:
+            kept[start, stop] = (cells, values)
 
     def matrix(self) -> np.ndarray:
         return self.rows(0, self.n)
 
-    def _numeric(self, start: int, stop: int) -> np.ndarray:
+    def _numeric(self, start: int, stop: int, matrix: np.ndarray) -> None:
+        """Write rows ``start:stop``'s numeric features into ``matrix`` (k, NUMERIC_NAMES)."""
         n, part = self.n, slice(start, stop)
         k = stop - start
         index = np.arange(start, stop, dtype=np.float64)
@@ -329,7 +339,6 @@ class PageFeatures:
             self.offset_from_title[part], self.chars_from_title[part], self.offset_from_h1[part],
             self.after_title[part],
         ]
-        matrix = np.empty((k, len(NUMERIC_NAMES)), dtype=np.float32)
         width = len(columns)
         matrix[:, :width] = np.column_stack(columns)
         ancestors = self.ancestors[part]  # (k, levels, [chars, link chars, blocks])
@@ -363,7 +372,6 @@ class PageFeatures:
             neighbour[:, -1] = present & (self.parent_ids[source] == self.parent_ids[part])
             width += n_shallow
             matrix[:, exists_at + j] = present
-        return matrix
 
     def _buckets(self, tokens: list[str]) -> list[int]:
         cache = self.token_cache
@@ -378,8 +386,10 @@ class PageFeatures:
             found.append(bucket)
         return found
 
-    def _tokens(self, start: int, stop: int) -> np.ndarray:
-        """log1p of the token counts per bucket."""
+    def _tokens(self, start: int, stop: int, matrix: np.ndarray,
+                column: int) -> tuple[np.ndarray, np.ndarray]:
+        """Write log1p of the token counts per bucket into ``matrix`` from ``column`` on, and
+        return the cells set (``row * n_hashed + bucket``) and their values."""
         n_hashed = self.config.n_hashed
         if self.use_speedups and _speedups is not None:
             blocks = list(self.blocks[start:stop])
@@ -392,9 +402,14 @@ class PageFeatures:
                 if words is _UNSEEN:
                     words = words_of[text] = _short_words(text)
                 block_words.append(words)
-            hashed = np.frombuffer(_speedups.hash_tokens(blocks, block_words, n_hashed),
-                                   dtype=np.float32).reshape(len(blocks), n_hashed)
-            return np.log1p(hashed, dtype=np.float32)
+            cells = np.frombuffer(_speedups.hash_tokens(blocks, block_words, n_hashed, matrix,
+                                                        column), dtype=np.int32)
+            # Most cells are zero: take the logarithm of the others only.
+            rows, buckets = np.divmod(cells, n_hashed)
+            buckets += column
+            values = np.log1p(matrix[rows, buckets])
+            matrix[rows, buckets] = values
+            return cells, values
         buckets = self._buckets
         # Token tuples are shared: by all blocks of a container (ancestors), by elements
         # with the same class (own, inner) and by blocks at the same place (path).
@@ -425,8 +440,12 @@ class PageFeatures:
         k = stop - start
         rows = np.repeat(np.arange(k), lengths)
         counts = np.bincount(rows * n_hashed + np.asarray(columns, dtype=np.int64),
-                             minlength=k * n_hashed).reshape(k, n_hashed)
-        return np.log1p(counts, dtype=np.float32)
+                             minlength=k * n_hashed)
+        cells = np.flatnonzero(counts).astype(np.int32)
+        values = np.log1p(counts[cells], dtype=np.float32)
+        matrix[:, column:column + n_hashed] = 0.0
+        matrix[cells // n_hashed, cells % n_hashed + column] = values
+        return cells, values
 
 
 def page_matrix(blocks: Sequence[Block], config: FeatureConfig,

@@ -73,9 +73,12 @@ class Head:
         if self._together is None:
             self._together = concatenate(self.ensembles)
         raw = self._together.raw_predict(X, use_speedups)
-        bounds = np.cumsum([0] + [e.n_outputs for e in self.ensembles])
-        return [link_probabilities(raw[:, start:end], ensemble.link)
-                for ensemble, start, end in zip(self.ensembles, bounds, bounds[1:])]
+        probabilities, start = [], 0
+        for ensemble in self.ensembles:
+            end = start + ensemble.n_outputs
+            probabilities.append(link_probabilities(raw[:, start:end], ensemble.link))
+            start = end
+        return probabilities
 
     def predict_proba(self, X: np.ndarray, use_speedups: bool = True) -> np.ndarray:
         probabilities = self._ensemble_probabilities(X, use_speedups)
@@ -86,8 +89,11 @@ class Head:
         primary = first[:, self.classes[0].index(self.primary)]
         if len(self.ensembles) == 1:  # only the primary label and the partial one were seen
             return np.column_stack([primary, 1.0 - primary])
-        rest = probabilities[1] * (1.0 - primary)[:, None]
-        return np.column_stack([primary, rest])
+        rest = probabilities[1]
+        combined = np.empty((len(primary), 1 + rest.shape[1]))
+        combined[:, 0] = primary
+        np.multiply(rest, (1.0 - primary)[:, None], out=combined[:, 1:])
+        return combined
 
 
 @dataclass(eq=False)
@@ -126,6 +132,11 @@ class Model:
         if len(self.levels) == 2 and list(self.levels[0].labels) != list(self.context.labels):  # type: ignore[union-attr]
             raise ValueError("the context specification names other labels than level 0")
 
+    @property
+    def spare_columns(self) -> int:
+        """Columns that :meth:`predict_rows` needs after the feature columns (the context)."""
+        return self.context.n_features if len(self.levels) == 2 and self.context else 0
+
     def predict_page(self, blocks: Sequence[Block], use_speedups: bool = True) -> np.ndarray:
         """``(len(blocks), len(labels))`` probabilities for one page, computed in chunks."""
         n = len(blocks)
@@ -134,24 +145,46 @@ class Model:
         two_passes = len(self.levels) == 2 and n > CHUNK_ROWS
         features = PageFeatures(blocks, self.feature_config, self._token_cache,
                                 use_speedups=use_speedups, keep_tokens=two_passes)
-        first = self.levels[0]
+        if n <= CHUNK_ROWS:
+            return self.predict_rows(features, features.rows(0, n, self.spare_columns),
+                                     use_speedups)
+        # A longer page goes by chunks of rows; the second level needs the first level's
+        # probabilities of the whole page, so its rows are made again (tokens kept).
+        chunks = range(0, n, CHUNK_ROWS)
+        level0 = np.vstack([self.levels[0].predict_proba(features.rows(start, start + CHUNK_ROWS),
+                                                         use_speedups) for start in chunks])
         if len(self.levels) == 1:
-            return np.vstack([first.predict_proba(features.rows(start, start + CHUNK_ROWS),
-                                                  use_speedups)
-                              for start in range(0, n, CHUNK_ROWS)])
-        chunks = [features.rows(start, start + CHUNK_ROWS) for start in range(0, n, CHUNK_ROWS)] \
-            if n <= CHUNK_ROWS else None
-        level0 = np.vstack([
-            first.predict_proba(chunks[i] if chunks else features.rows(start, start + CHUNK_ROWS),
-                                use_speedups)
-            for i, start in enumerate(range(0, n, CHUNK_ROWS))])
-        context = context_features(blocks, level0, self.context)  # type: ignore[arg-type]
-        second = self.levels[1]
-        return np.vstack([
-            second.predict_proba(np.hstack([
-                chunks[i] if chunks else features.rows(start, start + CHUNK_ROWS),
-                context[start:start + CHUNK_ROWS]]), use_speedups)
-            for i, start in enumerate(range(0, n, CHUNK_ROWS))])
+            return level0
+        assert self.context is not None  # __post_init__: a second level has one
+        context = context_features(blocks, level0, self.context, features.chars, use_speedups)
+        width = self.feature_config.n_features
+        probabilities = []
+        for start in chunks:
+            rows = features.rows(start, start + CHUNK_ROWS, self.spare_columns)
+            rows[:, width:] = context[start:start + CHUNK_ROWS]
+            probabilities.append(self.levels[1].predict_proba(rows, use_speedups))
+        return np.vstack(probabilities)
+
+    def predict_rows(self, features: PageFeatures, rows: np.ndarray,
+                     use_speedups: bool = True) -> np.ndarray:
+        """Probabilities of all the blocks of ``features``' page from its feature ``rows``.
+
+        ``rows`` is ``features.rows(0, n, self.spare_columns)``: a second level's context
+        features are written into its spare columns.
+        """
+        width = self.feature_config.n_features
+        if features.n == 0:
+            return np.zeros((0, len(self.labels)))
+        if rows.shape != (features.n, width + self.spare_columns):
+            raise ValueError(f"expected rows of shape {(features.n, width + self.spare_columns)}, "
+                             f"got {rows.shape}")
+        level0 = self.levels[0].predict_proba(rows[:, :width], use_speedups)
+        if len(self.levels) == 1:
+            return level0
+        assert self.context is not None  # __post_init__: a second level has one
+        rows[:, width:] = context_features(features.blocks, level0, self.context, features.chars,
+                                           use_speedups)
+        return self.levels[1].predict_proba(rows, use_speedups)
 
     def predict_proba(self, pages: Pages) -> list[np.ndarray]:
         """Per page, an ``(n_blocks, n_labels)`` array; columns follow :attr:`labels`."""

@@ -13,8 +13,15 @@ from typing import Any
 
 import lxml.etree
 
+import numpy as np
+
 from .blocks import BLOCK_TAGS, SKIPPED_TAGS, Block
 from .errors import ArgumentError
+
+try:
+    from . import _speedups
+except ImportError:  # pragma: no cover - built with the package where a compiler exists
+    _speedups = None  # type: ignore[assignment]  # optional module: mypy/issues/1297
 
 FORMATS = ("text", "markdown", "json", "html")
 _HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -91,6 +98,23 @@ class LabelledBlock:
                 "probability": round(self.probability, 4),
                 "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
                 "tag": self.tag, "xpath": self.xpath, "text": self.text}
+
+
+# In the order labelled_blocks's C path sets them (LabelledBlock.__init__ only stores them).
+_LABELLED_SLOTS = tuple(LabelledBlock.__dict__[name] for name in
+                        ("block", "label", "_probabilities", "_scores", "_row", "_labels"))
+
+
+def labelled_blocks(blocks: Sequence[Block], best: np.ndarray, scores: np.ndarray,
+                    labels: Sequence[str]) -> list[LabelledBlock]:
+    """Each block with the label ``labels[best[i]]`` and its row of ``scores``."""
+    labels = tuple(labels)
+    if _speedups is not None and isinstance(blocks, list):
+        return _speedups.labelled_blocks(LabelledBlock, _LABELLED_SLOTS, blocks, labels,
+                                         np.ascontiguousarray(best, dtype=np.int64), scores,
+                                         labels)
+    return [LabelledBlock(block, labels[label], scores=scores, row=row, labels=labels)
+            for row, (block, label) in enumerate(zip(blocks, best.tolist()))]
 
 
 @dataclass

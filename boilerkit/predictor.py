@@ -120,7 +120,9 @@ class TreeEnsemble:
 
     def raw_predict(self, X: np.ndarray, use_speedups: bool = True) -> np.ndarray:
         """Baseline plus the sum of the trees' leaf values, ``(n_rows, n_outputs)`` float64."""
-        X = np.ascontiguousarray(X, dtype=np.float32)
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim == 2 and not (X.flags.c_contiguous or X.strides[1] == X.itemsize):
+            X = np.ascontiguousarray(X)  # the C paths take rows of adjacent columns
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"expected rows of {self.n_features} features, got {X.shape}")
         if use_speedups and _speedups is not None:
@@ -168,11 +170,18 @@ class TreeEnsemble:
 def link_probabilities(raw: np.ndarray, link: str) -> np.ndarray:
     """Probabilities from the raw scores of an ensemble with this link."""
     if link == "logistic":
-        positive = np.exp(-np.logaddexp(0.0, -raw[:, 0]))  # 1 / (1 + e^-x), no overflow
-        return np.column_stack([1.0 - positive, positive])
-    raw = raw - raw.max(axis=1, keepdims=True)
-    exp = np.exp(raw)
-    return exp / exp.sum(axis=1, keepdims=True)
+        probabilities = np.empty((len(raw), 2))
+        positive = probabilities[:, 1]
+        np.negative(raw[:, 0], out=positive)
+        np.logaddexp(0.0, positive, out=positive)
+        np.negative(positive, out=positive)
+        np.exp(positive, out=positive)  # 1 / (1 + e^-x), no overflow
+        np.subtract(1.0, positive, out=probabilities[:, 0])
+        return probabilities
+    exp = raw - raw.max(axis=1, keepdims=True)
+    np.exp(exp, out=exp)
+    exp /= exp.sum(axis=1, keepdims=True)
+    return exp
 
 
 def concatenate(ensembles: list[TreeEnsemble]) -> TreeEnsemble:

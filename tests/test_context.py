@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
+from conftest import compiled_or_python
 
 from boilerkit import build_blocks, parse_html
+from boilerkit import context as context_module
 from boilerkit.context import ContextSpec, context_features
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "news-page.html"
 
 SPEC = ContextSpec(("article", "navigation"))
 NAMES = {name: i for i, name in enumerate(SPEC.feature_names())}
@@ -58,3 +65,56 @@ def test_distance_to_the_nearest_likely_article_block():
 
 def test_empty_page():
     assert context_features([], np.zeros((0, 2)), SPEC).shape == (0, SPEC.n_features)
+
+
+@pytest.fixture(params=["compiled", "python"])
+def path(request, monkeypatch) -> str:
+    return compiled_or_python(request, monkeypatch, context_module)
+
+
+def test_both_paths_pass_the_tests_above(path):
+    test_own_probability_window_and_page_share()
+    test_container_means_cover_the_whole_subtree()
+    test_distance_to_the_nearest_likely_article_block()
+
+
+def test_compiled_and_numpy_paths_give_identical_features():
+    if context_module._speedups is None:
+        pytest.skip("the C accelerator is not built")
+    blocks = build_blocks(parse_html(EXAMPLE.read_bytes()))
+    spec = ContextSpec(("article", "navigation", "teaser", "comment"))
+    rng = np.random.default_rng(7)
+    probabilities = rng.dirichlet(np.ones(4), size=len(blocks))
+    probabilities[::5, 0] = 0.5  # on the "more likely than not" boundary
+    chars = np.asarray([len(b.text) for b in blocks], dtype=np.float64)
+    compiled = context_features(blocks, probabilities, spec, chars)
+    numpy_path = context_features(blocks, probabilities, spec, use_speedups=False)
+    np.testing.assert_array_equal(compiled, numpy_path)  # bitwise: the same sums in order
+
+
+def test_a_plain_list_of_blocks_has_no_containers(path):
+    blocks = list(_page())  # no element tree: container features are zero
+    probabilities = np.asarray([[0.0, 1.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
+    features = context_features(blocks, probabilities, SPEC)
+    assert not features[:, NAMES["ctx_article_ancestor1"]].any()
+    np.testing.assert_allclose(features[:, NAMES["ctx_article"]], probabilities[:, 0])
+
+
+def test_the_compiled_path_refuses_ids_outside_the_tree():
+    if context_module._speedups is None:
+        pytest.skip("the C accelerator is not built")
+    one = np.zeros(1, dtype=np.int64)
+    out = np.empty((1, SPEC.n_features), dtype=np.float32)
+    probabilities, chars = np.asarray([[0.5, 0.5]]), np.ones(1)
+    with pytest.raises(ValueError, match="owner"):
+        context_module._speedups.context_features(probabilities, chars, one + 5,
+                                                  np.zeros((1, 4), np.int64), one,
+                                                  np.asarray([2, 6]), out)
+    with pytest.raises(ValueError, match="ancestor"):
+        context_module._speedups.context_features(probabilities, chars, one,
+                                                  np.full((1, 4), 3, np.int64), one,
+                                                  np.asarray([2, 6]), out)
+    with pytest.raises(ValueError, match="out"):
+        context_module._speedups.context_features(probabilities, chars, one,
+                                                  np.zeros((1, 4), np.int64), one,
+                                                  np.asarray([2, 6]), out[:, :-1].copy())

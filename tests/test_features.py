@@ -112,6 +112,16 @@ def test_kept_tokens_give_the_same_rows_the_second_time():
     assert len(features._kept_tokens) == -(-len(blocks) // 7)
 
 
+def test_spare_columns_come_after_the_features():
+    blocks = build_blocks(parse_html(EXAMPLE.read_bytes()))
+    features = PageFeatures(blocks, FeatureConfig())
+    whole = features.matrix()
+    wide = features.rows(0, len(blocks), spare_columns=5)
+    assert wide.shape == (len(blocks), whole.shape[1] + 5) and wide.flags.c_contiguous
+    np.testing.assert_array_equal(wide[:, :whole.shape[1]], whole)
+    assert features.rows(3, 3, spare_columns=5).shape == (0, whole.shape[1] + 5)
+
+
 def test_feature_schema_is_pinned_by_a_hash_of_the_example_page_features():
     # Any change to what blocks.py or features.py compute changes this hash: bump
     # FEATURE_SCHEMA_VERSION (saved models record it) and update the hash.

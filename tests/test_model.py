@@ -75,6 +75,23 @@ def test_stacked_chunked_prediction_equals_one_chunk(labelled_pages, monkeypatch
     np.testing.assert_array_equal(model.model_.predict_page(pages[0]), whole)
 
 
+def test_predicting_from_rows_equals_predicting_the_page(labelled_pages):
+    from boilerkit.estimator import BlockClassifier
+    from boilerkit.features import PageFeatures
+
+    pages = [page.blocks for page in labelled_pages]
+    fitted = BlockClassifier(max_iter=10, min_samples_leaf=5, stacking=True, stacking_folds=2)
+    model = fitted.fit(pages, [page.labels for page in labelled_pages],
+                       groups=[page.site for page in labelled_pages]).to_model()
+    assert model.spare_columns == model.context.n_features
+    features = PageFeatures(pages[0], model.feature_config, model._token_cache)
+    rows = features.rows(0, len(pages[0]), model.spare_columns)
+    np.testing.assert_array_equal(model.predict_rows(features, rows),
+                                  model.predict_page(pages[0]))
+    with pytest.raises(ValueError, match="shape"):
+        model.predict_rows(features, features.matrix())  # no room for the context
+
+
 def test_empty_page_gives_no_rows(tiny_model):
     assert tiny_model.model_.predict_page([]).shape == (0, len(tiny_model.classes_))
     assert tiny_model.model_.predict([[]])[0].shape == (0,)

@@ -10,12 +10,15 @@ import json
 import time
 
 import lxml.html
+import numpy as np
 import pytest
+from conftest import compiled_or_python
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from boilerkit import ArgumentError, LabelledBlock, Page, build_blocks, parse_html
+from boilerkit import page as page_module
 from boilerkit.page import FORMATS, render
 
 LABELS = ("article", "navigation", "teaser", "comment")
@@ -362,3 +365,21 @@ def test_extract_rejects_an_unknown_format_before_classifying():
 
     with pytest.raises(ValueError, match="unknown format"):
         boilerkit.extract("<p>x</p>", format="pdf", model=object())
+
+
+@pytest.fixture(params=["compiled", "python"])
+def page_path(request, monkeypatch) -> str:
+    return compiled_or_python(request, monkeypatch, page_module)
+
+
+def test_labelled_blocks_of_both_paths_are_equal(page_path):
+    blocks = build_blocks(parse_html("<html><body><nav><a href='/'>Home</a></nav>"
+                                     "<p>A paragraph.</p><p>Another one.</p></body></html>"))
+    scores = np.asarray([[0.1, 0.7, 0.1, 0.1], [0.6, 0.2, 0.1, 0.1], [0.3, 0.1, 0.1, 0.5]])
+    made = page_module.labelled_blocks(blocks, np.asarray([1, 0, 3]), scores, list(LABELS))
+    assert [(b.block, b.label) for b in made] == list(zip(blocks, ["navigation", "article",
+                                                                   "comment"]))
+    assert made[2].probabilities == dict(zip(LABELS, scores[2].tolist()))
+    assert made[2].probability == 0.5 and type(made[0]) is LabelledBlock
+    with pytest.raises((ValueError, IndexError)):  # a label index the model does not have
+        page_module.labelled_blocks(blocks, np.asarray([0, 1, 4]), scores, LABELS)

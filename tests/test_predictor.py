@@ -116,6 +116,39 @@ def test_leaf_masks_walk_and_numpy_give_the_same_sums(max_leaf_nodes):
 
 
 @needs_speedups
+@pytest.mark.parametrize("rows", [1, 13])
+def test_rows_of_a_wider_matrix_are_read_in_place(rows):
+    # A model's second level leaves room for its context: its first level reads the
+    # first columns of a wider matrix, a view whose rows are further apart than their length.
+    X, y = _data(3, True)
+    ensemble = ensemble_from_hgb(HistGradientBoostingClassifier(max_iter=10, random_state=0)
+                                 .fit(X, y), X.shape[1])
+    wide = np.full((rows, X.shape[1] + 5), 1e30, dtype=np.float32)  # would change every sum
+    wide[:, :X.shape[1]] = X[:rows]
+    view = wide[:, :X.shape[1]]
+    assert rows == 1 or not view.flags.c_contiguous  # one row is contiguous anyway
+    expected = ensemble.raw_predict(X[:rows].copy(), use_speedups=False)
+    for walker in (ensemble, _walked(ensemble)):
+        np.testing.assert_array_equal(walker.raw_predict(view), expected)
+    np.testing.assert_array_equal(ensemble.raw_predict(view, use_speedups=False), expected)
+    # Columns that are not adjacent are copied first, never read with a wrong stride.
+    every_other = np.repeat(X[:rows], 2, axis=1)[:, ::2]
+    np.testing.assert_array_equal(ensemble.raw_predict(every_other), expected)
+
+
+@needs_speedups
+def test_the_compiled_predictors_refuse_other_than_float32_rows():
+    X, y = _data(2, False)
+    ensemble = ensemble_from_hgb(HistGradientBoostingClassifier(max_iter=3).fit(X, y), 12)
+    masks, out = predictor.leaf_mask_tables(ensemble), np.empty((len(X), 1))
+    with pytest.raises(ValueError, match="float32"):
+        predictor._speedups.predict_masks(X.astype(np.float64), masks.nodes, masks.starts,
+                                          masks.missing, masks.missing_starts, masks.used,
+                                          masks.leaf_values, masks.width, ensemble.tree_output,
+                                          ensemble.baseline, out)
+
+
+@needs_speedups
 def test_trees_too_large_for_leaf_masks_are_walked():
     X, y = _data(2, True)
     hgb = HistGradientBoostingClassifier(max_iter=5, max_leaf_nodes=40, min_samples_leaf=2,
