@@ -1327,7 +1327,7 @@ static void mask_kernel(const float *x, Py_ssize_t n, Py_ssize_t stride, const M
         for (Py_ssize_t t = 0; t < n_trees * GROUP; t++) masks[t] = all;
         for (Py_ssize_t u = 0; u < n_used; u++) {
             const int32_t f = used[u];
-            float *v = values + (Py_ssize_t)f * GROUP;
+            float *v = values;
             for (int lane = 0; lane < GROUP; lane++) {
                 /* Padding lanes and missing values fail no split in the scan below. */
                 float value = lane < rows ? x[(first + lane) * stride + f] : -INFINITY;
@@ -1411,7 +1411,7 @@ static PyObject *predict_masks(PyObject *self, PyObject *args) {
         || check_buffer(&out, 8, n * k, "out") < 0)
         goto done;
     masks = PyMem_Malloc(sizeof(uint32_t) * GROUP * (n_trees + 1));
-    values = PyMem_Malloc(sizeof(float) * GROUP * (d + 1));
+    values = PyMem_Malloc(sizeof(float) * GROUP);
     if (masks == NULL || values == NULL) {
         PyErr_NoMemory();
         goto done;
