@@ -238,9 +238,11 @@ static Py_ssize_t visible_chars(const unsigned char *p, Py_ssize_t length) {
 }
 
 /* " ".join(text.split()) on UTF-8 bytes, as a str (None-like NULL without error if empty). */
-static PyObject *normalised_text(const unsigned char *p, Py_ssize_t length, Buffer *scratch) {
+static PyObject *normalised_text(const unsigned char *p, Py_ssize_t length, Buffer *scratch,
+                                 Py_ssize_t *spaces) {
     const unsigned char *end = p + length;
     scratch->length = 0;
+    *spaces = 0;
     int pending_space = 0;
     while (p < end) {
         int space = space_length(p, end);
@@ -254,6 +256,7 @@ static PyObject *normalised_text(const unsigned char *p, Py_ssize_t length, Buff
         if (pending_space) {
             if (buffer_add(scratch, " ", 1) < 0) return NULL;
             pending_space = 0;
+            ++*spaces;
         }
         if (buffer_add(scratch, (const char *)p, n) < 0) return NULL;
         p += n;
@@ -395,7 +398,7 @@ typedef struct {
     const xmlChar *path_key[8];
     PyObject *path; /* owned */
     void *doc;
-    Int64s ancestors, subtree_end, numbers;
+    Int64s ancestors, subtree_end, numbers, visible;
     Frame *frames;
     Py_ssize_t n_frames, frames_capacity;
     OpenBlock *open;
@@ -577,6 +580,7 @@ static void walk_clear(Walk *walk) {
     PyMem_Free(walk->ancestors.data);
     PyMem_Free(walk->subtree_end.data);
     PyMem_Free(walk->numbers.data);
+    PyMem_Free(walk->visible.data);
     PyMem_Free(walk->scratch.data);
     for (int i = 0; i < TAG_CACHE; i++) Py_CLEAR(walk->tags[i].string);
     Py_CLEAR(walk->path);
@@ -587,9 +591,10 @@ static void walk_clear(Walk *walk) {
 /* Turn the open block's current text run into a block, then start a new run. */
 static int flush(Walk *walk, OpenBlock *block) {
     PyObject *text = NULL;
+    Py_ssize_t spaces = 0;
     if (block->text.length) {
         text = normalised_text((const unsigned char *)block->text.data, block->text.length,
-                               &walk->scratch);
+                               &walk->scratch, &spaces);
         if (text == NULL && PyErr_Occurred()) return -1;
     }
     if (text != NULL) {
@@ -638,6 +643,8 @@ static int flush(Walk *walk, OpenBlock *block) {
         int status = PyList_Append(walk->blocks, made);
         Py_DECREF(made);
         if (status < 0) return -1;
+        /* Characters that are not spaces, for the containers' sizes (ancestor_stats). */
+        if (int64s_add(&walk->visible, PyUnicode_GET_LENGTH(text) - spaces) < 0) return -1;
         for (int level = 0; level < LEVELS; level++)
             if (int64s_add(&walk->ancestors, block->ancestors[level]) < 0) return -1;
         /* boilerkit.blocks.NUMBER_FIELDS */
@@ -836,8 +843,8 @@ static int is_text(xmlNode *node) {
     return node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE;
 }
 
-/* walk(root, Block, slots, locator) -> (blocks, ancestors, subtree_end, numbers), the last
- * three int64 bytes; slots are the descriptors of Block's slots in __init__'s order, and
+/* walk(root, Block, slots, locator) -> (blocks, ancestors, subtree_end, numbers, visible), the
+ * last four int64 bytes (visible: each block's characters that are not spaces); slots are the descriptors of Block's slots in __init__'s order, and
  * each block gets Block(..., None, locator)'s values; see boilerkit.blocks. */
 static PyObject *walk_tree(PyObject *self, PyObject *args) {
     PyObject *root, *block_type, *slots, *locator;
@@ -916,11 +923,14 @@ static PyObject *walk_tree(PyObject *self, PyObject *args) {
                                                walk.subtree_end.length * sizeof(int64_t));
     PyObject *numbers = PyBytes_FromStringAndSize((const char *)walk.numbers.data,
                                                   walk.numbers.length * sizeof(int64_t));
-    PyObject *result = (ancestors && ends && numbers)
-                       ? PyTuple_Pack(4, walk.blocks, ancestors, ends, numbers) : NULL;
+    PyObject *visible = PyBytes_FromStringAndSize((const char *)walk.visible.data,
+                                                  walk.visible.length * sizeof(int64_t));
+    PyObject *result = (ancestors && ends && numbers && visible)
+                       ? PyTuple_Pack(5, walk.blocks, ancestors, ends, numbers, visible) : NULL;
     Py_XDECREF(ancestors);
     Py_XDECREF(ends);
     Py_XDECREF(numbers);
+    Py_XDECREF(visible);
     walk_clear(&walk);
     return result;
 fail:

@@ -378,7 +378,8 @@ class _Walk:
 
     def page_blocks(self, title: str | None, numbers: np.ndarray | None = None,
                     ancestor_ids: np.ndarray | None = None,
-                    subtree_end: np.ndarray | None = None) -> PageBlocks:
+                    subtree_end: np.ndarray | None = None,
+                    visible: np.ndarray | None = None) -> PageBlocks:
         """The page's blocks; the compiled walk passes its arrays, the Python walk's lists
         (:attr:`block_ancestors`, :attr:`subtree_end`) are used otherwise."""
         if ancestor_ids is None:
@@ -388,18 +389,22 @@ class _Walk:
             subtree_end = np.asarray(self.subtree_end, dtype=np.int64)
         if numbers is None:
             numbers = numbers_of(self.blocks)
-        return PageBlocks(self.blocks, self.ancestor_stats(ancestor_ids, subtree_end, numbers),
-                          ancestor_ids, subtree_end, title, numbers)
+        stats = self.ancestor_stats(ancestor_ids, subtree_end, numbers, visible)
+        return PageBlocks(self.blocks, stats, ancestor_ids, subtree_end, title, numbers)
 
     def ancestor_stats(self, ancestors: np.ndarray, subtree_end: np.ndarray,
-                       numbers: np.ndarray) -> np.ndarray:
-        """Subtree characters, link characters and blocks of each block's nearest ancestors."""
+                       numbers: np.ndarray, visible: np.ndarray | None = None) -> np.ndarray:
+        """Subtree characters, link characters and blocks of each block's nearest ancestors.
+
+        ``visible`` is each block's characters that are not spaces, if the walk counted them.
+        """
         n = len(self.blocks)
         if n == 0:
             return np.zeros((0, ANCESTOR_LEVELS, 3))
         owners = numbers[:, NUMBER_FIELDS.index("element_id")]
-        visible = np.fromiter((len(t) - t.count(" ") for t in (b.text for b in self.blocks)),
-                              dtype=np.float64, count=n)
+        if visible is None:
+            visible = np.fromiter((len(t) - t.count(" ") for t in (b.text for b in self.blocks)),
+                                  dtype=np.float64, count=n)
         links = numbers[:, NUMBER_FIELDS.index("link_text_length")].astype(np.float64)
         n_elements = len(subtree_end)
         # Element ids are in document order, so a subtree is the id range [i, end(i)]:
@@ -434,13 +439,14 @@ def build_blocks(root: lxml.etree._Element | None, use_speedups: bool = True) ->
 
 def _build_blocks_compiled(root: lxml.etree._Element) -> PageBlocks:
     walk = _Walk(root)
-    walk.blocks, ancestors, subtree_end, numbers = _speedups.walk(root, Block, _BLOCK_SLOTS,
-                                                                  walk.locator)
+    walk.blocks, ancestors, subtree_end, numbers, visible = _speedups.walk(
+        root, Block, _BLOCK_SLOTS, walk.locator)
     return walk.page_blocks(
         _title_of(root),
         np.frombuffer(numbers, dtype=np.int64).reshape(-1, len(NUMBER_FIELDS)),
         np.frombuffer(ancestors, dtype=np.int64).reshape(-1, ANCESTOR_LEVELS),
-        np.frombuffer(subtree_end, dtype=np.int64))
+        np.frombuffer(subtree_end, dtype=np.int64),
+        np.frombuffer(visible, dtype=np.int64).astype(np.float64))
 
 
 def _title_of(root: lxml.etree._Element) -> str | None:
