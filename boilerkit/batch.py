@@ -159,13 +159,17 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def _context():
+def _context(job: Job):
     context = multiprocessing.get_context(_start_method())
     if context.get_start_method() == "forkserver":
         # The fork server imports boilerkit once and workers fork from it: one import
-        # instead of one per worker. It imports only, so no OpenMP state is forked.
+        # instead of one per worker, and, for the pre-trained model, one load. No thread
+        # pool has run in it yet, so no OpenMP state is forked.
         # (No effect if the fork server of this process is already running.)
-        context.set_forkserver_preload(["boilerkit.batch"])
+        preload = ["boilerkit.batch"]
+        if job.model_path is None:
+            preload.append("boilerkit._forkserver_preload")
+        context.set_forkserver_preload(preload)
     return context
 
 
@@ -183,10 +187,10 @@ class _Pool:
         if self._executor is None:
             if self.initializer:
                 self._executor = ProcessPoolExecutor(
-                    self.jobs, mp_context=_context(),
+                    self.jobs, mp_context=_context(self.job),
                     initializer=self.initializer, initargs=(self.job,))
             else:
-                self._executor = ProcessPoolExecutor(self.jobs, mp_context=_context())
+                self._executor = ProcessPoolExecutor(self.jobs, mp_context=_context(self.job))
         return self._executor.submit(_work_chunk, self.work, payloads)
 
     def restart(self) -> None:

@@ -538,3 +538,14 @@ def test_a_missing_parquet_extra_names_it(tiny_model_path, tmp_path, capsys, mon
                  str(EXAMPLE)]) == 1
     assert "pip install 'boilerkit[parquet]'" in capsys.readouterr().err
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_the_fork_server_preload_builds_the_default_models_tables():
+    import importlib
+
+    from boilerkit import _forkserver_preload
+    from boilerkit.persistence import default_model
+
+    importlib.reload(_forkserver_preload)  # what the fork server runs, once
+    for head in default_model().levels:  # workers fork with these, instead of each building them
+        assert head._together is not None and head._together._masks is not None
