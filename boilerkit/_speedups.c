@@ -632,6 +632,8 @@ static int flush(Walk *walk, OpenBlock *block) {
         Py_INCREF(block->tag_path);
         Py_INCREF(Py_None);
         Py_INCREF(walk->locator);
+        /* Characters that are not spaces, for the containers' sizes (ancestor_stats). */
+        Py_ssize_t visible = PyUnicode_GET_LENGTH(text) - spaces;
         PyObject *made = walk->block_type->tp_alloc(walk->block_type, 0);
         for (int i = 0; i < BLOCK_FIELDS && made != NULL; i++) {
             PyObject *slot = walk->slots[i];
@@ -643,8 +645,7 @@ static int flush(Walk *walk, OpenBlock *block) {
         int status = PyList_Append(walk->blocks, made);
         Py_DECREF(made);
         if (status < 0) return -1;
-        /* Characters that are not spaces, for the containers' sizes (ancestor_stats). */
-        if (int64s_add(&walk->visible, PyUnicode_GET_LENGTH(text) - spaces) < 0) return -1;
+        if (int64s_add(&walk->visible, visible) < 0) return -1;
         for (int level = 0; level < LEVELS; level++)
             if (int64s_add(&walk->ancestors, block->ancestors[level]) < 0) return -1;
         /* boilerkit.blocks.NUMBER_FIELDS */
@@ -856,8 +857,8 @@ static PyObject *walk_tree(PyObject *self, PyObject *args) {
         return NULL;
     }
     for (int i = 0; i < BLOCK_FIELDS; i++)
-        if (Py_TYPE(PyTuple_GET_ITEM(slots, i))->tp_descr_set == NULL) {
-            PyErr_SetString(PyExc_TypeError, "walk: a slot descriptor cannot be set");
+        if (!Py_IS_TYPE(PyTuple_GET_ITEM(slots, i), &PyMemberDescr_Type)) {
+            PyErr_SetString(PyExc_TypeError, "walk: expected the member descriptors of slots");
             return NULL;
         }
     if (element_factory == NULL || tokenize_fallback == NULL || role_flags == NULL) {
@@ -1026,7 +1027,7 @@ static int crc_str(uint32_t *crc, PyObject *text) {
  * path or words), kept for the next block: siblings share these tuples, so consecutive
  * blocks often have the same one, and its tokens are hashed once. */
 typedef struct {
-    PyObject *tokens; /* borrowed: the caller's blocks keep it alive */
+    PyObject *tokens; /* owned, so that no other object can take its address meanwhile */
     Int64s buckets;
 } BucketCache;
 
@@ -1040,7 +1041,7 @@ static int prefixed_buckets(BucketCache *cache, Py_ssize_t n_hashed, const char 
                             PyObject *tokens) {
     if (tokens == cache->tokens) return 0;
     if (tokens_sequence(tokens) < 0) return -1;
-    cache->tokens = NULL;
+    Py_CLEAR(cache->tokens);
     cache->buckets.length = 0;
     uint32_t start = crc_update(0, prefix, (Py_ssize_t)strlen(prefix));
     Py_ssize_t n = PySequence_Fast_GET_SIZE(tokens);
@@ -1051,6 +1052,7 @@ static int prefixed_buckets(BucketCache *cache, Py_ssize_t n_hashed, const char 
             || int64s_add(&cache->buckets, crc % (uint32_t)n_hashed) < 0)
             return -1;
     }
+    Py_INCREF(tokens);
     cache->tokens = tokens;
     return 0;
 }
@@ -1059,7 +1061,7 @@ static int prefixed_buckets(BucketCache *cache, Py_ssize_t n_hashed, const char 
 static int path_buckets(BucketCache *cache, Py_ssize_t n_hashed, PyObject *path) {
     if (path == cache->tokens) return 0;
     if (tokens_sequence(path) < 0) return -1;
-    cache->tokens = NULL;
+    Py_CLEAR(cache->tokens);
     cache->buckets.length = 0;
     uint32_t start = crc_update(0, "path:", 5);
     Py_ssize_t length = PySequence_Fast_GET_SIZE(path), first = length > 4 ? length - 4 : 0;
@@ -1072,13 +1074,14 @@ static int path_buckets(BucketCache *cache, Py_ssize_t n_hashed, PyObject *path)
             || int64s_add(&cache->buckets, crc % (uint32_t)n_hashed) < 0)
             return -1;
     }
+    Py_INCREF(path);
     cache->tokens = path;
     return 0;
 }
 
 enum { TOKEN_SOURCES = 5 };
 
-/* hash_tokens(blocks, words, n_hashed, out float32 (n, width), column) -> bytes of int32:
+/* hash_tokens(blocks, words, n_hashed, out float32 (n, width), column) -> bytes of int64:
  * writes the counts of the blocks' prefixed tokens per crc32 bucket (boilerkit.features)
  * into columns column .. column + n_hashed - 1 of out, and returns the cells it set, as
  * row * n_hashed + bucket in row order. */
@@ -1101,8 +1104,7 @@ static PyObject *hash_tokens(PyObject *self, PyObject *args) {
     Py_ssize_t width = n ? out.len / (Py_ssize_t)(n * sizeof(float)) : 0;
     if (n_hashed < 1 || PyList_GET_SIZE(words) != n || column < 0
         || (n && (out.len != width * n * (Py_ssize_t)sizeof(float)
-                  || column + n_hashed > width))
-        || n * n_hashed > INT32_MAX) {
+                  || column > width || n_hashed > width - column))) {
         PyErr_SetString(PyExc_ValueError, "hash_tokens: bad n_hashed, words, out or column");
         goto done;
     }
@@ -1118,12 +1120,12 @@ static PyObject *hash_tokens(PyObject *self, PyObject *args) {
             if (tokens == NULL) goto done;
             int status = f < 3 ? prefixed_buckets(&caches[f], n_hashed, prefixes[f], tokens)
                                : path_buckets(&caches[f], n_hashed, tokens);
-            Py_DECREF(tokens);  /* the block holds it: the cache's pointer stays valid */
+            Py_DECREF(tokens);
             if (status < 0) goto done;
         }
         PyObject *block_words = PyList_GET_ITEM(words, i);
         if (block_words == Py_None) {
-            caches[4].tokens = NULL;
+            Py_CLEAR(caches[4].tokens);
             caches[4].buckets.length = 0;
         } else if (prefixed_buckets(&caches[4], n_hashed, "word:", block_words) < 0) {
             goto done;
@@ -1134,13 +1136,13 @@ static PyObject *hash_tokens(PyObject *self, PyObject *args) {
         for (Py_ssize_t bucket = 0; bucket < n_hashed; bucket++)
             if (row[bucket] != 0.0f && int64s_add(&set, i * n_hashed + bucket) < 0) goto done;
     }
-    cells = PyBytes_FromStringAndSize(NULL, set.length * (Py_ssize_t)sizeof(int32_t));
-    if (cells != NULL) {
-        int32_t *cell = (int32_t *)PyBytes_AS_STRING(cells);
-        for (Py_ssize_t j = 0; j < set.length; j++) cell[j] = (int32_t)set.data[j];
-    }
+    cells = PyBytes_FromStringAndSize((const char *)set.data,
+                                      set.length * (Py_ssize_t)sizeof(int64_t));
 done:
-    for (int c = 0; c < TOKEN_SOURCES; c++) PyMem_Free(caches[c].buckets.data);
+    for (int c = 0; c < TOKEN_SOURCES; c++) {
+        Py_XDECREF(caches[c].tokens);
+        PyMem_Free(caches[c].buckets.data);
+    }
     PyMem_Free(set.data);
     PyBuffer_Release(&out);
     return cells;
@@ -1528,8 +1530,9 @@ static PyObject *context_features(PyObject *self, PyObject *args) {
             float *cell = row + j * per_label;
             cell[0] = (float)p[i * k + j];
             for (Py_ssize_t x = 0; x < w; x++) {
-                Py_ssize_t low = i - window[x] > 0 ? i - window[x] : 0;
-                Py_ssize_t high = i + window[x] + 1 < n ? i + window[x] + 1 : n;
+                Py_ssize_t size = window[x] < n ? (Py_ssize_t)window[x] : n;
+                Py_ssize_t low = i - size > 0 ? i - size : 0;
+                Py_ssize_t high = i + size + 1 < n ? i + size + 1 : n;
                 cell[1 + x] = (float)((running[high * k + j] - running[low * k + j])
                                       / (double)(high - low));
             }
@@ -1590,20 +1593,27 @@ static PyObject *labelled_blocks(PyObject *self, PyObject *args) {
         goto done;
     }
     for (int i = 0; i < LABELLED_FIELDS; i++)
-        if (Py_TYPE(PyTuple_GET_ITEM(slots, i))->tp_descr_set == NULL) {
-            PyErr_SetString(PyExc_TypeError, "labelled_blocks: a slot cannot be set");
+        if (!Py_IS_TYPE(PyTuple_GET_ITEM(slots, i), &PyMemberDescr_Type)) {
+            PyErr_SetString(PyExc_TypeError,
+                            "labelled_blocks: expected the member descriptors of slots");
             goto done;
         }
+    if (scores == Py_None) { /* LabelledBlock.__init__ refuses it too */
+        PyErr_SetString(PyExc_ValueError, "labelled_blocks: no scores");
+        goto done;
+    }
     const int64_t *label = best.buf;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (label[i] < 0 || label[i] >= n_names) {
-            PyErr_SetString(PyExc_ValueError, "labelled_blocks: label index out of range");
-            goto done;
-        }
     made = PyList_New(n);
     if (made == NULL) goto done;
     PyTypeObject *labelled_type = (PyTypeObject *)type;
     for (Py_ssize_t i = 0; i < n; i++) {
+        /* Checked in the loop: a finalizer that the allocator runs could change them. */
+        if (i >= PyList_GET_SIZE(blocks) || label[i] < 0 || label[i] >= n_names) {
+            PyErr_SetString(PyExc_ValueError,
+                            "labelled_blocks: label index out of range, or blocks changed");
+            Py_CLEAR(made);
+            goto done;
+        }
         PyObject *row = PyLong_FromSsize_t(i);
         PyObject *item = row ? labelled_type->tp_alloc(labelled_type, 0) : NULL;
         PyObject *values[LABELLED_FIELDS] = {PyList_GET_ITEM(blocks, i),

@@ -403,7 +403,7 @@ class PageFeatures:
                     words = words_of[text] = _short_words(text)
                 block_words.append(words)
             cells = np.frombuffer(_speedups.hash_tokens(blocks, block_words, n_hashed, matrix,
-                                                        column), dtype=np.int32)
+                                                        column), dtype=np.int64)
             # Most cells are zero: take the logarithm of the others only.
             rows, buckets = np.divmod(cells, n_hashed)
             buckets += column
@@ -441,7 +441,7 @@ class PageFeatures:
         rows = np.repeat(np.arange(k), lengths)
         counts = np.bincount(rows * n_hashed + np.asarray(columns, dtype=np.int64),
                              minlength=k * n_hashed)
-        cells = np.flatnonzero(counts).astype(np.int32)
+        cells = np.flatnonzero(counts)
         values = np.log1p(counts[cells], dtype=np.float32)
         matrix[:, column:column + n_hashed] = 0.0
         matrix[cells // n_hashed, cells % n_hashed + column] = values

@@ -121,8 +121,9 @@ class TreeEnsemble:
     def raw_predict(self, X: np.ndarray, use_speedups: bool = True) -> np.ndarray:
         """Baseline plus the sum of the trees' leaf values, ``(n_rows, n_outputs)`` float64."""
         X = np.asarray(X, dtype=np.float32)
-        if X.ndim == 2 and not (X.flags.c_contiguous or X.strides[1] == X.itemsize):
-            X = np.ascontiguousarray(X)  # the C paths take rows of adjacent columns
+        if X.ndim == 2 and not (X.flags.c_contiguous or (
+                X.strides[1] == X.itemsize and X.strides[0] >= X.itemsize * X.shape[1])):
+            X = np.ascontiguousarray(X)  # the C paths take rows of adjacent columns, in order
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"expected rows of {self.n_features} features, got {X.shape}")
         if use_speedups and _speedups is not None:

@@ -9,6 +9,7 @@ import pytest
 from conftest import compiled_or_python
 
 from boilerkit import build_blocks, parse_html
+from boilerkit.blocks import ANCESTOR_LEVELS
 from boilerkit import context as context_module
 from boilerkit.context import ContextSpec, context_features
 
@@ -118,3 +119,18 @@ def test_the_compiled_path_refuses_ids_outside_the_tree():
         context_module._speedups.context_features(probabilities, chars, one,
                                                   np.zeros((1, 4), np.int64), one,
                                                   np.asarray([2, 6]), out[:, :-1].copy())
+
+
+def test_a_window_longer_than_the_page_covers_the_page():
+    if context_module._speedups is None:
+        pytest.skip("the C accelerator is not built")
+    blocks = _page()
+    probabilities = np.asarray([[0.1, 0.9], [0.2, 0.8], [0.9, 0.1], [0.7, 0.3]])
+    owners, ancestor_ids, subtree_end = context_module._element_tree(blocks)
+    width = len(SPEC.labels) * (3 + ANCESTOR_LEVELS) + ANCESTOR_LEVELS + 2  # one window
+    for window in (3, 4, 2**62):
+        out = np.empty((4, width), dtype=np.float32)
+        context_module._speedups.context_features(
+            probabilities, np.ones(4), np.ascontiguousarray(owners), ancestor_ids, subtree_end,
+            np.asarray([window]), out)
+        np.testing.assert_allclose(out[:, 1], probabilities[:, 0].mean(), rtol=1e-6)

@@ -131,9 +131,14 @@ def test_rows_of_a_wider_matrix_are_read_in_place(rows):
     for walker in (ensemble, _walked(ensemble)):
         np.testing.assert_array_equal(walker.raw_predict(view), expected)
     np.testing.assert_array_equal(ensemble.raw_predict(view, use_speedups=False), expected)
-    # Columns that are not adjacent are copied first, never read with a wrong stride.
+    # Columns that are not adjacent, rows in reverse or repeated, are copied first.
     every_other = np.repeat(X[:rows], 2, axis=1)[:, ::2]
     np.testing.assert_array_equal(ensemble.raw_predict(every_other), expected)
+    reversed_rows = X[:rows][::-1].copy()[::-1]
+    np.testing.assert_array_equal(ensemble.raw_predict(reversed_rows), expected)
+    repeated = np.broadcast_to(X[0], (rows, X.shape[1]))
+    np.testing.assert_array_equal(ensemble.raw_predict(repeated),
+                                  ensemble.raw_predict(np.tile(X[0], (rows, 1))))
 
 
 @needs_speedups
