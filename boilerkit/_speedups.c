@@ -385,10 +385,33 @@ typedef struct {
 
 enum { BLOCK_FIELDS = 18 }; /* the slots of boilerkit.blocks.Block */
 
+/* Whether slots is a tuple of count member descriptors (a class's __slots__), else a
+ * TypeError naming who asked. */
+static int check_slots(PyObject *slots, Py_ssize_t count, const char *who) {
+    int ok = PyTuple_Check(slots) && PyTuple_GET_SIZE(slots) == count;
+    for (Py_ssize_t i = 0; ok && i < count; i++)
+        ok = Py_IS_TYPE(PyTuple_GET_ITEM(slots, i), &PyMemberDescr_Type);
+    if (!ok) PyErr_Format(PyExc_TypeError, "%s: expected %zd slot descriptors", who, count);
+    return ok ? 0 : -1;
+}
+
+/* A new instance of type with its slots set to values, as an __init__ that only stores
+ * them would: a dense page makes a million blocks and labelled blocks, and calling
+ * __init__ for each took half the time. NULL with an exception if a value is NULL. */
+static PyObject *with_slots(PyTypeObject *type, PyObject *slots, PyObject *const *values) {
+    PyObject *made = type->tp_alloc(type, 0);
+    for (Py_ssize_t i = 0; made != NULL && i < PyTuple_GET_SIZE(slots); i++) {
+        PyObject *slot = PyTuple_GET_ITEM(slots, i);
+        if (values[i] == NULL || Py_TYPE(slot)->tp_descr_set(slot, made, values[i]) < 0)
+            Py_CLEAR(made);
+    }
+    return made;
+}
+
 typedef struct {
     PyObject *blocks;      /* list of blocks */
     PyTypeObject *block_type; /* boilerkit.blocks.Block (borrowed) */
-    PyObject **slots;         /* its slots' descriptors, in BLOCK_FIELDS order (borrowed) */
+    PyObject *slots;          /* its slots' descriptors, in BLOCK_FIELDS order (borrowed) */
     PyObject *locator;        /* the blocks' XPath locator (borrowed) */
     PyObject *token_cache; /* dict: attribute value -> (tokens, flags) */
     PyObject *empty;       /* () */
@@ -616,9 +639,7 @@ static int flush(Walk *walk, OpenBlock *block) {
             Py_DECREF(text); Py_DECREF(element); Py_XDECREF(own); Py_XDECREF(inner_tuple);
             return -1;
         }
-        /* The slots of boilerkit.blocks.Block, set here through their descriptors, as
-         * Block.__init__ would store them: a dense page has a million blocks, and calling
-         * __init__ for each took half the walk. */
+        /* The slots of boilerkit.blocks.Block, in __init__'s order. */
         PyObject *fields[BLOCK_FIELDS] = {
             text, block->tag, element, PyLong_FromSsize_t(PyList_GET_SIZE(walk->blocks)),
             PyLong_FromLong(block->depth), PyLong_FromUnsignedLongLong(block->context),
@@ -634,12 +655,7 @@ static int flush(Walk *walk, OpenBlock *block) {
         Py_INCREF(walk->locator);
         /* Characters that are not spaces, for the containers' sizes (ancestor_stats). */
         Py_ssize_t visible = PyUnicode_GET_LENGTH(text) - spaces;
-        PyObject *made = walk->block_type->tp_alloc(walk->block_type, 0);
-        for (int i = 0; i < BLOCK_FIELDS && made != NULL; i++) {
-            PyObject *slot = walk->slots[i];
-            if (fields[i] == NULL || Py_TYPE(slot)->tp_descr_set(slot, made, fields[i]) < 0)
-                Py_CLEAR(made);
-        }
+        PyObject *made = with_slots(walk->block_type, walk->slots, fields);
         for (int i = 0; i < BLOCK_FIELDS; i++) Py_XDECREF(fields[i]);
         if (made == NULL) return -1;
         int status = PyList_Append(walk->blocks, made);
@@ -844,23 +860,15 @@ static int is_text(xmlNode *node) {
     return node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE;
 }
 
-/* walk(root, Block, slots, locator) -> (blocks, ancestors, subtree_end, numbers, visible), the
- * last four int64 bytes (visible: each block's characters that are not spaces); slots are the descriptors of Block's slots in __init__'s order, and
- * each block gets Block(..., None, locator)'s values; see boilerkit.blocks. */
+/* walk(root, Block, slots, locator) -> (blocks, ancestors, subtree_end, numbers, visible),
+ * the last four int64 bytes (visible: each block's characters that are not spaces). slots
+ * are the descriptors of Block's slots in __init__'s order; each block gets the values of
+ * Block(..., None, locator). See boilerkit.blocks. */
 static PyObject *walk_tree(PyObject *self, PyObject *args) {
     PyObject *root, *block_type, *slots, *locator;
-    if (!PyArg_ParseTuple(args, "OO!O!O", &root, &PyType_Type, &block_type, &PyTuple_Type,
-                          &slots, &locator))
+    if (!PyArg_ParseTuple(args, "OO!OO", &root, &PyType_Type, &block_type, &slots, &locator)
+        || check_slots(slots, BLOCK_FIELDS, "walk") < 0)
         return NULL;
-    if (PyTuple_GET_SIZE(slots) != BLOCK_FIELDS) {
-        PyErr_SetString(PyExc_ValueError, "walk: expected the descriptors of Block's slots");
-        return NULL;
-    }
-    for (int i = 0; i < BLOCK_FIELDS; i++)
-        if (!Py_IS_TYPE(PyTuple_GET_ITEM(slots, i), &PyMemberDescr_Type)) {
-            PyErr_SetString(PyExc_TypeError, "walk: expected the member descriptors of slots");
-            return NULL;
-        }
     if (element_factory == NULL || tokenize_fallback == NULL || role_flags == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "_speedups is not configured");
         return NULL;
@@ -873,7 +881,7 @@ static PyObject *walk_tree(PyObject *self, PyObject *args) {
     memset(&walk, 0, sizeof(walk));
     walk.doc = ((LxmlElement *)root)->doc;
     walk.block_type = (PyTypeObject *)block_type;
-    walk.slots = &PyTuple_GET_ITEM(slots, 0);
+    walk.slots = slots;
     walk.locator = locator;
     walk.blocks = PyList_New(0);
     walk.token_cache = PyDict_New();
@@ -1109,7 +1117,8 @@ static PyObject *hash_tokens(PyObject *self, PyObject *args) {
         goto done;
     }
     for (int f = 0; f < 4; f++)
-        if (fields[f] == NULL && (fields[f] = PyUnicode_InternFromString(field_names[f])) == NULL)
+        if (fields[f] == NULL
+            && (fields[f] = PyUnicode_InternFromString(field_names[f])) == NULL)
             goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
         float *row = (float *)out.buf + i * width + column;
@@ -1184,8 +1193,8 @@ static int get_rows(PyObject *obj, Py_buffer *view, Py_ssize_t *n, Py_ssize_t *d
 }
 
 /* One tree node, packed so that a node is a quarter of a cache line. The threshold is the
- * largest float32 not above the float64 threshold, so for a float32 value x, x <= threshold
- * holds exactly when it holds in float64. A leaf has feature -1; missing values (NaN) go to
+ * largest float32 not above the float64 threshold (boilerkit.predictor.float32_at_most), so
+ * for a float32 value x, x <= threshold holds exactly when it holds in float64. A leaf has feature -1; missing values (NaN) go to
  * the child that missing_left names. */
 typedef struct {
     float threshold;
@@ -1193,27 +1202,25 @@ typedef struct {
     int32_t child[2];
 } Node;
 
-/* pack_trees(feature, threshold, left, right, is_leaf) -> bytes of Node; indices checked by
- * the caller. */
+/* pack_trees(feature, threshold float32, left, right, is_leaf) -> bytes of Node; indices
+ * checked by the caller. */
 static PyObject *pack_trees(PyObject *self, PyObject *args) {
     Py_buffer feature, threshold, left, right, leaf;
     if (!PyArg_ParseTuple(args, "y*y*y*y*y*", &feature, &threshold, &left, &right, &leaf))
         return NULL;
     PyObject *result = NULL;
     Py_ssize_t n = feature.len / 4;
-    if (check_buffer(&threshold, 8, n, "threshold") < 0 || check_buffer(&left, 4, n, "left") < 0
+    if (check_buffer(&threshold, 4, n, "threshold") < 0 || check_buffer(&left, 4, n, "left") < 0
         || check_buffer(&right, 4, n, "right") < 0 || check_buffer(&leaf, 1, n, "is_leaf") < 0)
         goto done;
     result = PyBytes_FromStringAndSize(NULL, n * sizeof(Node));
     if (result == NULL) goto done;
     Node *nodes = (Node *)PyBytes_AS_STRING(result);
     const int32_t *f = feature.buf, *l = left.buf, *r = right.buf;
-    const double *t = threshold.buf;
+    const float *t = threshold.buf;
     const uint8_t *is_leaf = leaf.buf;
     for (Py_ssize_t i = 0; i < n; i++) {
-        float down = (float)t[i];
-        if ((double)down > t[i]) down = nextafterf(down, -INFINITY);
-        nodes[i].threshold = down;
+        nodes[i].threshold = t[i];
         nodes[i].feature = is_leaf[i] ? -1 : f[i];
         nodes[i].child[0] = l[i];
         nodes[i].child[1] = r[i];
@@ -1224,10 +1231,11 @@ done:
     return result;
 }
 
-/* predict_trees(X float32 (n, d) of contiguous rows, packed nodes, missing_left, value, roots,
- * tree_output, baseline, out float64 (n, k)): out = baseline + the leaf values of every tree, added tree
- * by tree in order. Trees are the outer loop, so that one tree's nodes stay in cache while
- * every row goes through it. The caller has checked every index. */
+/* predict_trees(X float32 (n, d) of contiguous rows, packed nodes, missing_left, value,
+ * roots, tree_output, baseline, out float64 (n, k)): out = baseline + the leaf values of
+ * every tree, added tree by tree in order. Trees are the outer loop, so that one tree's
+ * nodes stay in cache while every row goes through it. The caller has checked every
+ * index. */
 static PyObject *predict_trees(PyObject *self, PyObject *args) {
     Py_buffer X, packed, missing, value, roots, outputs, baseline, out;
     PyObject *rows;
@@ -1332,14 +1340,14 @@ static void mask_kernel(const float *x, Py_ssize_t n, Py_ssize_t stride, const M
                         const int32_t *missing_starts, const int32_t *used, Py_ssize_t n_used,
                         const double *leaf_values, int width, const int32_t *o,
                         Py_ssize_t n_trees, const double *b, Py_ssize_t k, double *y,
-                        uint32_t *masks, float *values) {
+                        uint32_t *masks) {
     const uint32_t all = width >= 32 ? ~(uint32_t)0 : (((uint32_t)1 << width) - 1);
     for (Py_ssize_t first = 0; first < n; first += GROUP) {
         int rows = (int)(n - first < GROUP ? n - first : GROUP);
         for (Py_ssize_t t = 0; t < n_trees * GROUP; t++) masks[t] = all;
         for (Py_ssize_t u = 0; u < n_used; u++) {
             const int32_t f = used[u];
-            float *v = values;
+            float v[GROUP];
             for (int lane = 0; lane < GROUP; lane++) {
                 /* Padding lanes and missing values fail no split in the scan below. */
                 float value = lane < rows ? x[(first + lane) * stride + f] : -INFINITY;
@@ -1392,9 +1400,10 @@ static void mask_kernel(const float *x, Py_ssize_t n, Py_ssize_t stride, const M
 }
 
 /* predict_masks(X float32 (n, d) of contiguous rows, nodes MaskNode sorted by (feature,
- * threshold), starts int32 (d + 1), missing MaskNode of the splits that send missing values right, by feature,
- * missing_starts int32 (d + 1), used int32 features, leaf_values float64 (n_trees * width),
- * width, tree_output int32, baseline, out float64 (n, k)): the same sums as predict_trees,
+ * threshold), starts int32 (d + 1), missing MaskNode of the splits that send missing
+ * values right, by feature, missing_starts int32 (d + 1), used int32 features,
+ * leaf_values float64 (n_trees * width), width, tree_output int32, baseline, out float64
+ * (n, k)): the same sums as predict_trees,
  * for trees of fewer than 32 leaves. The caller has checked every index, and that bit
  * width - 1 of every mask is set, so that no mask becomes zero. */
 static PyObject *predict_masks(PyObject *self, PyObject *args) {
@@ -1409,7 +1418,6 @@ static PyObject *predict_masks(PyObject *self, PyObject *args) {
         return NULL;
     PyObject *result = NULL;
     uint32_t *masks = NULL;
-    float *values = NULL;
     X.obj = NULL;
     if (get_rows(rows, &X, &n, &n_columns, &stride) < 0) goto done;
     Py_ssize_t n_trees = outputs.len / 4, k = baseline.len / 8;
@@ -1423,21 +1431,19 @@ static PyObject *predict_masks(PyObject *self, PyObject *args) {
         || check_buffer(&out, 8, n * k, "out") < 0)
         goto done;
     masks = PyMem_Malloc(sizeof(uint32_t) * GROUP * (n_trees + 1));
-    values = PyMem_Malloc(sizeof(float) * GROUP);
-    if (masks == NULL || values == NULL) {
+    if (masks == NULL) {
         PyErr_NoMemory();
         goto done;
     }
     Py_BEGIN_ALLOW_THREADS
-    mask_kernel(X.buf, n, stride, nodes.buf, starts.buf, missing.buf, missing_starts.buf, used.buf,
-                used.len / 4, leaf_values.buf, width, outputs.buf, n_trees, baseline.buf, k,
-                out.buf, masks, values);
+    mask_kernel(X.buf, n, stride, nodes.buf, starts.buf, missing.buf, missing_starts.buf,
+                used.buf, used.len / 4, leaf_values.buf, width, outputs.buf, n_trees,
+                baseline.buf, k, out.buf, masks);
     Py_END_ALLOW_THREADS
     Py_INCREF(Py_None);
     result = Py_None;
 done:
     PyMem_Free(masks);
-    PyMem_Free(values);
     PyBuffer_Release(&X); PyBuffer_Release(&nodes); PyBuffer_Release(&starts);
     PyBuffer_Release(&missing); PyBuffer_Release(&missing_starts); PyBuffer_Release(&used);
     PyBuffer_Release(&leaf_values); PyBuffer_Release(&outputs); PyBuffer_Release(&baseline);
@@ -1517,7 +1523,8 @@ static PyObject *context_features(PyObject *self, PyObject *args) {
         totals[k] += c[i];
     }
     for (Py_ssize_t x = 1; x < e; x++)
-        for (Py_ssize_t j = 0; j < K; j++) per_element[x * K + j] += per_element[(x - 1) * K + j];
+        for (Py_ssize_t j = 0; j < K; j++)
+            per_element[x * K + j] += per_element[(x - 1) * K + j];
     /* running[i] = sum of the probabilities of the blocks before i, for the window means. */
     for (Py_ssize_t i = 0; i < n; i++)
         for (Py_ssize_t j = 0; j < k; j++)
@@ -1577,27 +1584,18 @@ enum { LABELLED_FIELDS = 6 }; /* the slots of boilerkit.page.LabelledBlock */
 
 /* labelled_blocks(LabelledBlock, slots, blocks, names, best int64 (n), scores, labels) ->
  * list of LabelledBlock(block, names[best[i]], scores=scores, row=i, labels=labels), made
- * by setting the slots (block, label, _probabilities, _scores, _row, _labels) through their
- * descriptors, without a call to __init__ per block. */
+ * with_slots (block, label, _probabilities, _scores, _row, _labels). */
 static PyObject *labelled_blocks(PyObject *self, PyObject *args) {
     PyObject *type, *slots, *blocks, *names, *scores, *labels;
     Py_buffer best;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!y*OO", &PyType_Type, &type, &PyTuple_Type, &slots,
-                          &PyList_Type, &blocks, &PyTuple_Type, &names, &best, &scores,
-                          &labels))
+    if (!PyArg_ParseTuple(args, "O!OO!O!y*OO", &PyType_Type, &type, &slots, &PyList_Type,
+                          &blocks, &PyTuple_Type, &names, &best, &scores, &labels))
         return NULL;
     PyObject *made = NULL;
     Py_ssize_t n = PyList_GET_SIZE(blocks), n_names = PyTuple_GET_SIZE(names);
-    if (PyTuple_GET_SIZE(slots) != LABELLED_FIELDS || check_buffer(&best, 8, n, "best") < 0) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "labelled_blocks: bad slots");
+    if (check_slots(slots, LABELLED_FIELDS, "labelled_blocks") < 0
+        || check_buffer(&best, 8, n, "best") < 0)
         goto done;
-    }
-    for (int i = 0; i < LABELLED_FIELDS; i++)
-        if (!Py_IS_TYPE(PyTuple_GET_ITEM(slots, i), &PyMemberDescr_Type)) {
-            PyErr_SetString(PyExc_TypeError,
-                            "labelled_blocks: expected the member descriptors of slots");
-            goto done;
-        }
     if (scores == Py_None) { /* LabelledBlock.__init__ refuses it too */
         PyErr_SetString(PyExc_ValueError, "labelled_blocks: no scores");
         goto done;
@@ -1615,14 +1613,10 @@ static PyObject *labelled_blocks(PyObject *self, PyObject *args) {
             goto done;
         }
         PyObject *row = PyLong_FromSsize_t(i);
-        PyObject *item = row ? labelled_type->tp_alloc(labelled_type, 0) : NULL;
         PyObject *values[LABELLED_FIELDS] = {PyList_GET_ITEM(blocks, i),
                                              PyTuple_GET_ITEM(names, label[i]), Py_None,
                                              scores, row, labels};
-        for (int f = 0; f < LABELLED_FIELDS && item != NULL; f++) {
-            PyObject *slot = PyTuple_GET_ITEM(slots, f);
-            if (Py_TYPE(slot)->tp_descr_set(slot, item, values[f]) < 0) Py_CLEAR(item);
-        }
+        PyObject *item = with_slots(labelled_type, slots, values);
         Py_XDECREF(row);
         if (item == NULL) {
             Py_CLEAR(made);

@@ -305,15 +305,20 @@ class PageFeatures:
         """Write rows ``start:stop``'s token columns into ``matrix`` from ``column`` on."""
         kept = self._kept_tokens
         if kept is not None and (start, stop) in kept:
-            cells, values = kept[start, stop]
-            n_hashed = self.config.n_hashed
-            matrix[:, column:column + n_hashed] = 0.0
-            rows, buckets = np.divmod(cells, n_hashed)
-            matrix[rows, buckets + column] = values
+            self._set_tokens(matrix, column, *kept[start, stop])
             return
         cells, values = self._tokens(start, stop, matrix, column)
         if kept is not None:
             kept[start, stop] = (cells, values)
+
+    def _set_tokens(self, matrix: np.ndarray, column: int, cells: np.ndarray,
+                    values: np.ndarray) -> None:
+        """Token columns from ``column`` on: ``values`` at ``cells`` (row * n_hashed + bucket),
+        zero elsewhere."""
+        n_hashed = self.config.n_hashed
+        matrix[:, column:column + n_hashed] = 0.0
+        rows, buckets = np.divmod(cells, n_hashed)
+        matrix[rows, buckets + column] = values
 
     def matrix(self) -> np.ndarray:
         return self.rows(0, self.n)
@@ -443,8 +448,7 @@ class PageFeatures:
                              minlength=k * n_hashed)
         cells = np.flatnonzero(counts)
         values = np.log1p(counts[cells], dtype=np.float32)
-        matrix[:, column:column + n_hashed] = 0.0
-        matrix[cells // n_hashed, cells % n_hashed + column] = values
+        self._set_tokens(matrix, column, cells, values)
         return cells, values
 
 

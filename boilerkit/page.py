@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import lxml.etree
-
 import numpy as np
 
 from .blocks import BLOCK_TAGS, SKIPPED_TAGS, Block

@@ -71,7 +71,7 @@ class TreeEnsemble:
         self._left = np.where(self.is_leaf, nodes, self.left).astype(np.int32)
         self._right = np.where(self.is_leaf, nodes, self.right).astype(np.int32)
         self._feature = np.where(self.is_leaf, 0, self.feature).astype(np.int32)
-        self.max_depth = self._depth()
+        self.max_depth = len(self.levels()) - 1
         self._packed: bytes | None = None  # the C walk's node layout, made on first use
         self._masks: LeafMasks | tuple[()] | None = None  # C leaf-mask tables, on first use
 
@@ -106,13 +106,15 @@ class TreeEnsemble:
         if not (np.isfinite(self.value).all() and np.isfinite(self.baseline).all()):
             raise EnsembleError("leaf values must be finite")
 
-    def _depth(self) -> int:
-        """Depth of the deepest leaf; raises if a child does not lie deeper than its parent."""
-        node = self.roots.copy()
-        for depth in range(len(self.feature) + 1):
-            if self.is_leaf[node].all():
-                return depth
-            node = np.unique(np.concatenate([self._left[node], self._right[node]]))
+    def levels(self) -> list[np.ndarray]:
+        """The nodes at each depth, from the roots down to the deepest leaf (a leaf stays in
+        the levels below its own); raises if a child does not lie deeper than its parent."""
+        levels = [self.roots.copy()]
+        for _ in range(len(self.feature) + 1):
+            if self.is_leaf[levels[-1]].all():
+                return levels
+            node = levels[-1]
+            levels.append(np.unique(np.concatenate([self._left[node], self._right[node]])))
         raise EnsembleError("the trees have a cycle")
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -137,8 +139,9 @@ class TreeEnsemble:
                                         masks.width, self.tree_output, self.baseline, out)
                 return out
             if self._packed is None:
-                self._packed = _speedups.pack_trees(self.feature, self.threshold, self.left,
-                                                    self.right, self.is_leaf)
+                self._packed = _speedups.pack_trees(self.feature,
+                                                    float32_at_most(self.threshold),
+                                                    self.left, self.right, self.is_leaf)
             out = np.empty((len(X), self.n_outputs))
             _speedups.predict_trees(X, self._packed, self.missing_left, self.value, self.roots,
                                     self.tree_output, self.baseline, out)
@@ -171,14 +174,8 @@ class TreeEnsemble:
 def link_probabilities(raw: np.ndarray, link: str) -> np.ndarray:
     """Probabilities from the raw scores of an ensemble with this link."""
     if link == "logistic":
-        probabilities = np.empty((len(raw), 2))
-        positive = probabilities[:, 1]
-        np.negative(raw[:, 0], out=positive)
-        np.logaddexp(0.0, positive, out=positive)
-        np.negative(positive, out=positive)
-        np.exp(positive, out=positive)  # 1 / (1 + e^-x), no overflow
-        np.subtract(1.0, positive, out=probabilities[:, 0])
-        return probabilities
+        positive = np.exp(-np.logaddexp(0.0, -raw[:, 0]))  # 1 / (1 + e^-x), no overflow
+        return np.column_stack([1.0 - positive, positive])
     exp = raw - raw.max(axis=1, keepdims=True)
     np.exp(exp, out=exp)
     exp /= exp.sum(axis=1, keepdims=True)
@@ -252,13 +249,7 @@ def leaf_mask_tables(ensemble: TreeEnsemble) -> LeafMasks | None:
                                           ensemble.right[inner]]), minlength=n_nodes)
     if (parents != 1).any():  # shared or unreachable nodes: not a forest of trees
         return None
-    # Levels from the roots down; validate() has ruled out cycles.
-    levels = [ensemble.roots]
-    while True:
-        below = levels[-1][ensemble.is_leaf[levels[-1]] == 0]
-        if not len(below):
-            break
-        levels.append(np.concatenate([ensemble.left[below], ensemble.right[below]]))
+    levels = ensemble.levels()  # each split is in exactly one level
     tree = np.empty(n_nodes, np.int32)
     tree[ensemble.roots] = np.arange(ensemble.n_trees)
     for level in levels:
