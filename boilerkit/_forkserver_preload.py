@@ -8,11 +8,6 @@ second per worker, most of a short run's start-up).
 
 from __future__ import annotations
 
-from .api import classify
-from .persistence import default_model
+from .batch import Job, warm
 
-try:
-    classify("<html><body><p>A paragraph, classified to build the model's tables.</p>"
-             "</body></html>", model=default_model())
-except Exception:  # noqa: BLE001 - the fork server would die; each worker then reports it
-    pass
+warm(Job())

@@ -2,11 +2,13 @@
 
 :func:`run` takes the documents of :func:`boilerkit.inputs.iter_inputs` and
 gives one :class:`Result` per document, **in input order**. With ``jobs > 1``
-the pages are classified in worker processes (``forkserver`` start method,
-so no worker inherits OpenMP or lock state from the parent), each of which
-loads the model once. Pages go to the workers in chunks of consecutive pages
-(one message each way per chunk, not per page: the parent's share of the work
-is what limits the speed-up), and at most ``window`` chunks are in flight, so
+the pages are classified in worker processes, each with the model loaded
+once. They fork from this process, which loads the model first, when that is
+safe (:func:`fork_is_safe`: no other thread, no OpenMP runtime); otherwise
+from a ``forkserver``, so that no worker inherits lock or OpenMP state.
+Pages go to the workers in chunks of consecutive pages (one message each way
+per chunk, not per page: the parent's share of the work is what limits the
+speed-up), and at most ``window`` chunks are in flight, so
 memory stays bounded on archives of any size. A page that fails, even one
 that kills its worker process, becomes a :class:`Result` with ``error``: the
 run goes on.
@@ -25,6 +27,7 @@ import logging
 import multiprocessing
 import signal
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -154,20 +157,60 @@ def _work_chunk(work: Callable[[Payload], dict], payloads: list[Payload]) -> lis
     return values
 
 
+#: Shared libraries of OpenMP runtimes: libgomp can hang in a child forked from a process
+#: that ran its thread pool (scikit-learn's training and batch prediction do).
+_OPENMP_RUNTIMES = ("libgomp", "libomp", "libiomp")
+# A page classified to build a model's prediction tables before workers start.
+_WARM_PAGE = ("<html><body><p>A paragraph, classified to build the model's tables.</p>"
+              "</body></html>")
+
+
+def _loaded_libraries() -> str:
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            return maps.read()
+    except OSError:
+        return ""
+
+
+def fork_is_safe() -> bool:
+    """Whether worker processes may fork from this one: Linux, no thread besides the main
+    one (none can hold a lock the child inherits) and no OpenMP runtime loaded."""
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return False
+    libraries = _loaded_libraries()
+    return bool(libraries) and not any(name in libraries for name in _OPENMP_RUNTIMES)
+
+
 def _start_method() -> str:
+    if fork_is_safe():
+        return "fork"
     methods = multiprocessing.get_all_start_methods()
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def _context(job: Job):
+def warm(job: Job) -> None:
+    """Load the job's model and build its prediction tables, so that workers forked from
+    this process start with both (a quarter of a second each otherwise). Errors are left
+    to the workers, which report them per page."""
+    try:
+        classify(_WARM_PAGE, model=job.load_model())
+    except Exception:  # noqa: BLE001 - a model that cannot load fails in every worker instead
+        pass
+
+
+def _context(job: Job, uses_model: bool = True):
     context = multiprocessing.get_context(_start_method())
-    if context.get_start_method() == "forkserver":
+    if context.get_start_method() == "fork":
+        if uses_model:  # forking costs milliseconds, and workers inherit the model loaded here
+            warm(job)
+    elif context.get_start_method() == "forkserver":
         # The fork server imports boilerkit once and workers fork from it: one import
         # instead of one per worker, and, for the pre-trained model, one load. No thread
         # pool has run in it yet, so no OpenMP state is forked.
         # (No effect if the fork server of this process is already running.)
         preload = ["boilerkit.batch"]
-        if job.model_path is None:
+        if uses_model and job.model_path is None:
             preload.append("boilerkit._forkserver_preload")
         context.set_forkserver_preload(preload)
     return context
@@ -185,12 +228,13 @@ class _Pool:
     def submit(self, payloads: list[Payload]) -> Future:
         """Run a chunk of pages in one worker; the future gives one value per page."""
         if self._executor is None:
+            context = _context(self.job, uses_model=self.work is _work)
             if self.initializer:
                 self._executor = ProcessPoolExecutor(
-                    self.jobs, mp_context=_context(self.job),
+                    self.jobs, mp_context=context,
                     initializer=self.initializer, initargs=(self.job,))
             else:
-                self._executor = ProcessPoolExecutor(self.jobs, mp_context=_context(self.job))
+                self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
         return self._executor.submit(_work_chunk, self.work, payloads)
 
     def restart(self) -> None:

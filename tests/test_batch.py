@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -439,8 +440,48 @@ def test_the_pages_read_ahead_are_bounded_by_the_window():
     assert max(ahead) <= 3 * 3
 
 
-def test_worker_processes_do_not_fork_the_parent():
+def test_workers_do_not_fork_a_process_with_other_threads():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not batch.fork_is_safe()
+        assert batch._start_method() in ("forkserver", "spawn")
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_workers_do_not_fork_a_process_with_an_openmp_runtime(monkeypatch):
+    monkeypatch.setattr(batch, "_loaded_libraries",
+                        lambda: "7f00-7f01 r-xp 0 08:01 1 /usr/lib/x86_64-linux-gnu/libgomp.so.1\n")
+    assert not batch.fork_is_safe()
     assert batch._start_method() in ("forkserver", "spawn")
+
+
+# The CLI as a user runs it: a fresh process, one thread, no OpenMP runtime loaded.
+_CLI_SCRIPT = """
+import sys
+from boilerkit import batch
+from boilerkit.cli import main
+print(batch._start_method(), file=sys.stderr)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork start method")
+def test_cli_workers_fork_from_the_parent_and_give_the_same_output(
+        tiny_model_path, warc_with_extras, capsys):
+    warc, html_pages = warc_with_extras
+    argv = ["extract", "-m", str(tiny_model_path), "-f", "jsonl", str(warc)]
+    assert main(argv) == 0
+    one = capsys.readouterr().out
+    result = subprocess.run([sys.executable, "-c", _CLI_SCRIPT, *argv[:1], "-j", "2", *argv[1:]],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == "fork"
+    assert result.stdout == one
+    assert len(_jsonl(one)) == len(html_pages)
 
 
 # -- output files ----------------------------------------------------------------------
