@@ -410,10 +410,10 @@ class PageFeatures:
             cells = np.frombuffer(_speedups.hash_tokens(blocks, block_words, n_hashed, matrix,
                                                         column), dtype=np.int64)
             # Most cells are zero: take the logarithm of the others only.
-            rows, buckets = np.divmod(cells, n_hashed)
-            buckets += column
-            values = np.log1p(matrix[rows, buckets])
-            matrix[rows, buckets] = values
+            rows, cell_columns = np.divmod(cells, n_hashed)
+            cell_columns += column
+            values = np.log1p(matrix[rows, cell_columns])
+            matrix[rows, cell_columns] = values
             return cells, values
         buckets = self._buckets
         # Token tuples are shared: by all blocks of a container (ancestors), by elements
