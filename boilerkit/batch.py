@@ -29,6 +29,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -174,9 +175,15 @@ def _loaded_libraries() -> str:
 
 
 def fork_is_safe() -> bool:
-    """Whether worker processes may fork from this one: Linux, no thread besides the main
-    one (none can hold a lock the child inherits) and no OpenMP runtime loaded."""
-    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+    """Whether worker processes may fork from this one: Linux, CPython 3.11 or later (whose
+    process pool forks every worker before its own threads start), no Python thread besides
+    the main one (none can hold a lock the child inherits) and no OpenMP runtime loaded.
+
+    Native threads are not counted: numpy's OpenBLAS keeps a pool, which it shuts down
+    and restarts around ``fork`` itself.
+    """
+    if (not sys.platform.startswith("linux") or sys.version_info < (3, 11)
+            or threading.active_count() > 1):
         return False
     libraries = _loaded_libraries()
     return bool(libraries) and not any(name in libraries for name in _OPENMP_RUNTIMES)
@@ -200,11 +207,13 @@ def warm(job: Job) -> None:
 
 
 def _context(job: Job, uses_model: bool = True):
-    context = multiprocessing.get_context(_start_method())
-    if context.get_start_method() == "fork":
-        if uses_model:  # forking costs milliseconds, and workers inherit the model loaded here
-            warm(job)
-    elif context.get_start_method() == "forkserver":
+    method = _start_method()
+    if method == "fork" and uses_model:
+        warm(job)  # forking costs milliseconds, and workers inherit the model loaded here
+        if not fork_is_safe():  # loading it started a thread or an OpenMP runtime
+            method = _start_method()
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
         # The fork server imports boilerkit once and workers fork from it: one import
         # instead of one per worker, and, for the pre-trained model, one load. No thread
         # pool has run in it yet, so no OpenMP state is forked.
@@ -235,6 +244,12 @@ class _Pool:
                     initializer=self.initializer, initargs=(self.job,))
             else:
                 self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
+            with warnings.catch_warnings():
+                # The first submit forks the workers. Python 3.12+ warns of the native
+                # threads it counts (OpenBLAS's, which handle fork): fork_is_safe decided.
+                warnings.filterwarnings("ignore", r"This process .* is multi-threaded",
+                                        DeprecationWarning)
+                return self._executor.submit(_work_chunk, self.work, payloads)
         return self._executor.submit(_work_chunk, self.work, payloads)
 
     def restart(self) -> None:
