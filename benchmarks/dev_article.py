@@ -1,6 +1,7 @@
 """Article F1 on the ``dev`` split, for comparing models (and peers) before a test run.
 
     python benchmarks/dev_article.py MODEL [MODEL ...] [--peers trafilatura,readability]
+                                     [--min-probability 0.55 ...]
 
 Scores boilerkit's article text with each model, and optionally peers, on the ``dev`` pages
 of the modern article sources, with the scorers of ``run.py``: snippet F1 on
@@ -26,7 +27,7 @@ SOURCES = ("readability", "fundus-eval", "trafilatura-eval", "fundus-tests",
            "postlight-fixtures", "wcxb")
 
 
-def _extractors(models: list[str], peers: list[str]) -> dict:
+def _extractors(models: list[str], peers: list[str], thresholds: list[float]) -> dict:
     import adapters
     import boilerkit
     from boilerkit.persistence import load_model
@@ -34,7 +35,10 @@ def _extractors(models: list[str], peers: list[str]) -> dict:
     extractors = {}
     for path in models:
         model = load_model(path)
-        extractors[Path(path).name] = (lambda m: lambda html: boilerkit.extract(html, model=m))(model)
+        for threshold in thresholds:
+            name = Path(path).name + (f" (p >= {threshold:g})" if threshold else "")
+            extractors[name] = (lambda m, t: lambda html: boilerkit.extract(
+                html, model=m, min_probability=t))(model, threshold)
     for name in peers:
         extractors[name] = getattr(adapters, f"make_{name}")()
     return extractors
@@ -50,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="+", help="model folders")
     parser.add_argument("--peers", default="", help="comma-separated adapters, e.g. trafilatura")
+    parser.add_argument("--min-probability", type=float, nargs="+", default=[0.0],
+                        metavar="P", help="extract's min_probability, one column per value")
     parser.add_argument("--sources", default=",".join(SOURCES))
     parser.add_argument("--split", default="dev", choices=["dev", "train"],
                         help="never test (default: dev)")
@@ -57,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     from boilerkit.datasets.corpus import load_dropped
     from boilerkit.datasets.sources import load_source
 
-    extractors = _extractors(args.models, [p for p in args.peers.split(",") if p])
+    extractors = _extractors(args.models, [p for p in args.peers.split(",") if p],
+                             args.min_probability)
     split_of, splits, _ = split_function()
     dropped = load_dropped()
     print("source | pages | " + " | ".join(extractors))

@@ -79,3 +79,12 @@ def test_modern_sets_load_their_test_pages_only():
         assert entry["pages_used"] == 3
     wcxb = [p for p in pages if p.source == "wcxb"]
     assert all(p.with_ and p.meta.get("draft") in ("rs-trafilatura", "other") for p in wcxb)
+
+
+def test_dev_article_never_scores_the_test_split(capsys):
+    import dev_article
+
+    with pytest.raises(SystemExit) as stop:
+        dev_article.main(["models/boilerkit-news-4class", "--split", "test"])
+    assert stop.value.code == 2
+    assert "invalid choice: 'test'" in capsys.readouterr().err
