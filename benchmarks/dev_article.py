@@ -5,8 +5,8 @@
 
 Scores boilerkit's article text with each model, and optionally peers, on the ``dev`` pages
 of the modern article sources, with the scorers of ``run.py``: snippet F1 on
-trafilatura-eval, token F1 on the others (WCXB too). The test split is refused: tune on
-dev, score test once with ``run.py``.
+trafilatura-eval, token F1 on the others (WCXB too). Only dev pages are scored: tune on
+dev, score test once with ``run.py``; training pages are never scored either.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _extractors(models: list[str], peers: list[str], thresholds: list[float]) ->
     return extractors
 
 
-def _score(source: str, page, out: str, references, with_, without):
+def _score(source: str, out: str, references, with_, without):
     if source in TOKEN_SOURCES:
         return M.bag_of_tokens_best(out, references).f1
     return np.array(M.snippet_counts(out, with_, without))
@@ -57,8 +57,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-probability", type=float, nargs="+", default=[0.0],
                         metavar="P", help="extract's min_probability, one column per value")
     parser.add_argument("--sources", default=",".join(SOURCES))
-    parser.add_argument("--split", default="dev", choices=["dev", "train"],
-                        help="never test (default: dev)")
     args = parser.parse_args(argv)
     from boilerkit.datasets.corpus import load_dropped
     from boilerkit.datasets.sources import load_source
@@ -71,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     for source in args.sources.split(","):
         scores: dict[str, list] = {name: [] for name in extractors}
         for page in load_source(source):
-            if split_of(page, splits) != args.split or page.page_id in dropped:
+            if split_of(page, splits) != "dev" or page.page_id in dropped:
                 continue
             references = article_references(page) if source in TOKEN_SOURCES else None
             if source in TOKEN_SOURCES and not references:
@@ -87,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                     out = extract(html)
                 except Exception:  # noqa: BLE001 - a failure scores as an empty output
                     out = ""
-                scores[name].append(_score(source, page, out, references, with_, without))
+                scores[name].append(_score(source, out, references, with_, without))
         figures = []
         for name, values in scores.items():
             if source in TOKEN_SOURCES:

@@ -1582,17 +1582,17 @@ done:
 
 enum { LABELLED_FIELDS = 6 }; /* the slots of boilerkit.page.LabelledBlock */
 
-/* labelled_blocks(LabelledBlock, slots, blocks, names, best int64 (n), scores, labels) ->
- * list of LabelledBlock(block, names[best[i]], scores=scores, row=i, labels=labels), made
+/* labelled_blocks(LabelledBlock, slots, blocks, labels tuple, best int64 (n), scores) ->
+ * list of LabelledBlock(block, labels[best[i]], scores=scores, row=i, labels=labels), made
  * with_slots (block, label, _probabilities, _scores, _row, _labels). */
 static PyObject *labelled_blocks(PyObject *self, PyObject *args) {
-    PyObject *type, *slots, *blocks, *names, *scores, *labels;
+    PyObject *type, *slots, *blocks, *labels, *scores;
     Py_buffer best;
-    if (!PyArg_ParseTuple(args, "O!OO!O!y*OO", &PyType_Type, &type, &slots, &PyList_Type,
-                          &blocks, &PyTuple_Type, &names, &best, &scores, &labels))
+    if (!PyArg_ParseTuple(args, "O!OO!O!y*O", &PyType_Type, &type, &slots, &PyList_Type,
+                          &blocks, &PyTuple_Type, &labels, &best, &scores))
         return NULL;
     PyObject *made = NULL;
-    Py_ssize_t n = PyList_GET_SIZE(blocks), n_names = PyTuple_GET_SIZE(names);
+    Py_ssize_t n = PyList_GET_SIZE(blocks), n_labels = PyTuple_GET_SIZE(labels);
     if (check_slots(slots, LABELLED_FIELDS, "labelled_blocks") < 0
         || check_buffer(&best, 8, n, "best") < 0)
         goto done;
@@ -1606,7 +1606,7 @@ static PyObject *labelled_blocks(PyObject *self, PyObject *args) {
     PyTypeObject *labelled_type = (PyTypeObject *)type;
     for (Py_ssize_t i = 0; i < n; i++) {
         /* Checked in the loop: a finalizer that the allocator runs could change them. */
-        if (i >= PyList_GET_SIZE(blocks) || label[i] < 0 || label[i] >= n_names) {
+        if (i >= PyList_GET_SIZE(blocks) || label[i] < 0 || label[i] >= n_labels) {
             PyErr_SetString(PyExc_ValueError,
                             "labelled_blocks: label index out of range, or blocks changed");
             Py_CLEAR(made);
@@ -1614,7 +1614,7 @@ static PyObject *labelled_blocks(PyObject *self, PyObject *args) {
         }
         PyObject *row = PyLong_FromSsize_t(i);
         PyObject *values[LABELLED_FIELDS] = {PyList_GET_ITEM(blocks, i),
-                                             PyTuple_GET_ITEM(names, label[i]), Py_None,
+                                             PyTuple_GET_ITEM(labels, label[i]), Py_None,
                                              scores, row, labels};
         PyObject *item = with_slots(labelled_type, slots, values);
         Py_XDECREF(row);

@@ -210,8 +210,7 @@ def _context(job: Job, uses_model: bool = True):
     method = _start_method()
     if method == "fork" and uses_model:
         warm(job)  # forking costs milliseconds, and workers inherit the model loaded here
-        if not fork_is_safe():  # loading it started a thread or an OpenMP runtime
-            method = _start_method()
+        method = _start_method()  # loading it may have started a thread or OpenMP
     context = multiprocessing.get_context(method)
     if method == "forkserver":
         # The fork server imports boilerkit once and workers fork from it: one import
@@ -222,6 +221,7 @@ def _context(job: Job, uses_model: bool = True):
         if uses_model and job.model_path is None:
             preload.append("boilerkit._forkserver_preload")
         context.set_forkserver_preload(preload)
+    log.debug("starting worker processes by %s", method)
     return context
 
 
@@ -236,21 +236,21 @@ class _Pool:
 
     def submit(self, payloads: list[Payload]) -> Future:
         """Run a chunk of pages in one worker; the future gives one value per page."""
-        if self._executor is None:
-            context = _context(self.job, uses_model=self.work is _work)
-            if self.initializer:
-                self._executor = ProcessPoolExecutor(
-                    self.jobs, mp_context=context,
-                    initializer=self.initializer, initargs=(self.job,))
-            else:
-                self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
-            with warnings.catch_warnings():
-                # The first submit forks the workers. Python 3.12+ warns of the native
-                # threads it counts (OpenBLAS's, which handle fork): fork_is_safe decided.
-                warnings.filterwarnings("ignore", r"This process .* is multi-threaded",
-                                        DeprecationWarning)
-                return self._executor.submit(_work_chunk, self.work, payloads)
-        return self._executor.submit(_work_chunk, self.work, payloads)
+        if self._executor is not None:
+            return self._executor.submit(_work_chunk, self.work, payloads)
+        context = _context(self.job, uses_model=self.work is _work)
+        if self.initializer:  # (no initializer takes no initargs: two calls, for the types)
+            self._executor = ProcessPoolExecutor(self.jobs, mp_context=context,
+                                                 initializer=self.initializer,
+                                                 initargs=(self.job,))
+        else:
+            self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
+        with warnings.catch_warnings():
+            # The first submit forks the workers. Python 3.12+ warns of the native threads
+            # it counts (OpenBLAS's, which handle fork): fork_is_safe has decided.
+            warnings.filterwarnings("ignore", r"This process .* is multi-threaded",
+                                    DeprecationWarning)
+            return self._executor.submit(_work_chunk, self.work, payloads)
 
     def restart(self) -> None:
         self.close(wait=False)

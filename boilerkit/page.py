@@ -110,8 +110,7 @@ def labelled_blocks(blocks: Sequence[Block], best: np.ndarray, scores: np.ndarra
     labels = tuple(labels)
     if _speedups is not None and isinstance(blocks, list):
         return _speedups.labelled_blocks(LabelledBlock, _LABELLED_SLOTS, blocks, labels,
-                                         np.ascontiguousarray(best, dtype=np.int64), scores,
-                                         labels)
+                                         np.ascontiguousarray(best, dtype=np.int64), scores)
     return [LabelledBlock(block, labels[label], scores=scores, row=row, labels=labels)
             for row, (block, label) in enumerate(zip(blocks, best.tolist()))]
 

@@ -472,43 +472,28 @@ def test_workers_do_not_fork_a_process_with_an_openmp_runtime(monkeypatch):
 
 
 @pytest.mark.skipif(not _FORK_PLATFORM, reason="fork start method")
-def test_a_page_that_kills_a_forked_worker_fails_alone(monkeypatch):
+def test_a_page_that_kills_a_forked_worker_fails_alone(monkeypatch, caplog):
     # The pool forks from this process. The restarted pool and the quarantine fork too,
     # or start from the fork server while the broken pool's threads live on (by timing).
     monkeypatch.setattr(batch, "_loaded_libraries", lambda: _NO_OPENMP)
-    methods = []
-    context_of = batch._context
-
-    def spy(job, uses_model=True):
-        context = context_of(job, uses_model)
-        methods.append(context.get_start_method())
-        return context
-
-    monkeypatch.setattr(batch, "_context", spy)
     documents = [Document("in", b"fine", url=f"u{i}") for i in range(6)]
     documents.insert(3, Document("in", b"CRASH", url="bad"))
-    results = list(batch.run(batch.Job(), documents, jobs=2, work=_crash_on_marker,
-                             initializer=None))
-    assert methods[0] == "fork"
+    with caplog.at_level("DEBUG", logger="boilerkit.batch"):
+        results = list(batch.run(batch.Job(), documents, jobs=2, work=_crash_on_marker,
+                                 initializer=None))
+    assert caplog.messages[0] == "starting worker processes by fork"
     assert [r.error_type for r in results] == [None] * 3 + ["WorkerDied"] + [None] * 3
     assert [r.value["output"] for r in results if r.ok] == [f"u{i}" for i in range(6)]
 
 
 # The CLI as a user runs it: a fresh process, one thread, no OpenMP runtime loaded. It
-# prints the start method of each pool, and whether the parent holds the model.
+# also prints how many models the parent holds for its workers to inherit.
 _CLI_SCRIPT = """
 import sys
 from boilerkit import batch
 from boilerkit.cli import main
-methods = []
-context_of = batch._context
-def spy(job, uses_model=True):
-    context = context_of(job, uses_model)
-    methods.append(context.get_start_method())
-    return context
-batch._context = spy
 code = main(sys.argv[1:])
-print(",".join(methods), batch.cached_model.cache_info().currsize, file=sys.stderr)
+print(batch.cached_model.cache_info().currsize, file=sys.stderr)
 sys.exit(code)
 """
 
@@ -520,11 +505,14 @@ def test_cli_workers_fork_from_the_parent_and_give_the_same_output(
     argv = ["extract", "-m", str(tiny_model_path), "-f", "jsonl", str(warc)]
     assert main(argv) == 0
     one = capsys.readouterr().out
-    result = subprocess.run([sys.executable, "-c", _CLI_SCRIPT, *argv[:1], "-j", "2", *argv[1:]],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", _CLI_SCRIPT, *argv[:1], "-j", "2", "-v",
+                             *argv[1:]], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+    log = result.stderr.splitlines()
     # One pool, forked; the parent loaded the model the workers inherit.
-    assert result.stderr.splitlines()[-1] == "fork 1"
+    assert [line for line in log if "starting worker processes" in line] == [
+        "boilerkit: starting worker processes by fork"]
+    assert log[-1] == "1"
     assert result.stdout == one
     assert len(_jsonl(one)) == len(html_pages)
 

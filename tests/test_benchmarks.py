@@ -81,10 +81,27 @@ def test_modern_sets_load_their_test_pages_only():
     assert all(p.with_ and p.meta.get("draft") in ("rs-trafilatura", "other") for p in wcxb)
 
 
-def test_dev_article_never_scores_the_test_split(capsys):
+@pytest.mark.skipif(not _have_data(), reason="needs the staged datasets (BOILERKIT_DATA) and cssselect")
+def test_dev_article_scores_the_dev_pages_only(monkeypatch, capsys):
     import dev_article
+    from boilerkit.datasets import sources as sources_module
+    from boilerkit.datasets.corpus import load_dropped, load_splits, split_of
 
-    with pytest.raises(SystemExit) as stop:
-        dev_article.main(["models/boilerkit-news-4class", "--split", "test"])
-    assert stop.value.code == 2
-    assert "invalid choice: 'test'" in capsys.readouterr().err
+    splits, dropped = load_splits(), load_dropped()
+    seen = []
+    load_source = sources_module.load_source
+
+    def recording(source):
+        for page in load_source(source):
+            seen.append(split_of(page, splits))
+            yield page
+
+    monkeypatch.setattr(sources_module, "load_source", recording)
+    model = BENCH.parent / "models" / "boilerkit-news-4class"
+    assert dev_article.main([str(model), "--sources", "fundus-eval"]) == 0
+    source, pages, f1 = capsys.readouterr().out.splitlines()[-1].split(" | ")
+    dev = [page for page in load_source("fundus-eval")
+           if split_of(page, splits) == "dev" and page.page_id not in dropped]
+    assert source == "fundus-eval" and int(pages) == len(dev) > 0
+    assert 0.5 < float(f1) <= 1.0
+    assert {"train", "test"} <= set(seen)  # read, but not scored
