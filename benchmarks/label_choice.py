@@ -1,10 +1,12 @@
-"""Dev-split 4-class macro-F1 of a model with and without the lead rule of ``choose_labels``.
+"""Dev-split 4-class macro-F1 of a model with and without the rules of ``choose_labels``.
 
     python benchmarks/label_choice.py MODEL [MODEL ...]
 
 Scores the ``dev`` pages of the seven licence-clean training sources (all of them, and
 those labelled block by block, i.e. with ``reviewed`` labels), by block and by character,
-once with the full label choice and once without :func:`boilerkit.model.claim_the_lead`.
+with the most probable label (and :func:`boilerkit.model.keep_an_article`), then adding
+:func:`boilerkit.model.claim_the_lead`, then :func:`boilerkit.model.end_with_the_main_region`
+(the full label choice).
 Never the test split: this is how the model card's candidates were compared.
 """
 
@@ -18,13 +20,15 @@ import numpy as np
 
 from boilerkit.datasets.corpus import read_labelled
 from boilerkit.evaluation import compute_metrics
-from boilerkit.model import claim_the_lead, keep_an_article, text_amounts
+from boilerkit.model import claim_the_lead, end_with_the_main_region, keep_an_article, text_amounts
 from boilerkit.persistence import load_model
 from boilerkit.training import relabel
 
 SOURCES = ("kreuzer", "readability", "trafilatura-eval", "postlight-fixtures", "fundus-eval",
            "fundus-tests", "wcxb")
 ANNOTATIONS = Path(__file__).resolve().parent.parent / "datasets" / "annotations"
+RULES = (("no lead", ()), ("lead", (claim_the_lead,)),
+         ("lead + region", (claim_the_lead, end_with_the_main_region)))
 
 
 def main(models: list[str]) -> int:
@@ -37,7 +41,7 @@ def main(models: list[str]) -> int:
         model = load_model(path)
         primary = model.labels.index("article")
         probabilities = model.predict_proba([page.blocks for page in pages])
-        for lead in (False, True):
+        for name, rules in RULES:
             scores = []
             for subset in (None, True):
                 y_true, y_pred, chars = [], [], []
@@ -47,14 +51,14 @@ def main(models: list[str]) -> int:
                     best = np.argmax(p, axis=1)
                     amounts = text_amounts(page.blocks)
                     keep_an_article(page.blocks, p, best, primary, amounts)
-                    if lead:
-                        claim_the_lead(page.blocks, p, best, primary, amounts)
+                    for rule in rules:
+                        rule(page.blocks, p, best, primary, amounts)
                     y_true += page.labels
                     y_pred += [model.labels[i] for i in best]
                     chars += [len(block.text) for block in page.blocks]
                 metrics = compute_metrics(y_true, y_pred, chars)
                 scores.append(f"{metrics['blocks']['macro_f1']:.3f} / {metrics['chars']['macro_f1']:.3f}")
-            print(f"{os.path.basename(path.rstrip('/'))} | {'lead' if lead else 'no lead'} | "
+            print(f"{os.path.basename(path.rstrip('/'))} | {name} | "
                   f"{scores[0]} | {scores[1]}")
     return 0
 

@@ -24,7 +24,7 @@ from ._version import __version__
 from .errors import BoilerkitError, ModelNotFoundError
 from .inputs import DEFAULT_MAX_BYTES, STDIN, is_batch, read_file, read_stdin
 from .page import FORMATS
-from .persistence import default_model, default_model_path, load_model, save_model
+from .persistence import default_model, default_model_path, save_model
 
 log = logging.getLogger("boilerkit")
 
@@ -240,7 +240,8 @@ def _split_labels(values: list[str] | None) -> list[str]:
 
 def _load(model_path: str | None):
     if model_path:
-        return load_model(model_path)
+        # Cached: batch workers forked from this process inherit this very copy.
+        return batch.cached_model(model_path)
     try:
         return default_model()
     except ModelNotFoundError as error:

@@ -192,13 +192,16 @@ class Model:
 
     def choose_labels(self, blocks: Sequence[Block], probabilities: np.ndarray) -> np.ndarray:
         """The label index of every block: the most probable label, except that a page with
-        substantive text always keeps an article (see :func:`keep_an_article`)."""
+        substantive text always keeps an article (see :func:`keep_an_article`), the
+        article claims its lead (:func:`claim_the_lead`) and ends with its region
+        (:func:`end_with_the_main_region`)."""
         best = np.argmax(probabilities, axis=1)
         if PRIMARY_LABEL in self.labels and len(best):
             primary = self.labels.index(PRIMARY_LABEL)
             amounts = text_amounts(blocks)
             keep_an_article(blocks, probabilities, best, primary, amounts)
             claim_the_lead(blocks, probabilities, best, primary, amounts)
+            end_with_the_main_region(blocks, probabilities, best, primary, amounts)
         return best
 
     def predict(self, pages: Pages) -> list[np.ndarray]:
@@ -217,6 +220,7 @@ _ARTICLE_SHARE = 0.5
 
 
 _LINK_TEXT = NUMBER_FIELDS.index("link_text_length")
+_ELEMENT_ID = NUMBER_FIELDS.index("element_id")
 
 
 def text_amounts(blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray]:
@@ -298,3 +302,64 @@ def claim_the_lead(blocks: Sequence[Block], probabilities: np.ndarray, best: np.
     keep = (links[lead] <= 0.5 * chars[lead]) & (probabilities[lead, primary] >= _LEAD_PROBABILITY)
     keep[0] = True
     best[lead[keep]] = primary
+
+
+#: The article's main region is the innermost element that holds at least this share of
+#: the article's characters (above half, so that the elements that do are one chain).
+REGION_SHARE = 0.8
+#: After that region ends, only blocks at least this likely article stay article.
+AFTER_REGION_PROBABILITY = 0.9
+
+
+def main_region(blocks: Sequence[Block], chars: np.ndarray,
+                is_article: np.ndarray) -> tuple[int, int] | None:
+    """The element id range ``(first, last)`` of the article's main region, if known.
+
+    The region is the innermost element whose subtree holds at least
+    :data:`REGION_SHARE` of the characters of the blocks ``is_article`` marks.
+    Needs the page's element tree (``PageBlocks.subtree_end``); ``None`` without it.
+    """
+    subtree_end = getattr(blocks, "subtree_end", None)
+    if subtree_end is None or not is_article.any():
+        return None
+    owners = numbers_of(blocks if isinstance(blocks, list) else list(blocks))[:, _ELEMENT_ID]
+    # Element ids are in document order and a subtree is the id range [e, end(e)]: the
+    # article characters inside each element's subtree are a difference of running sums.
+    order = np.argsort(owners[is_article], kind="stable")
+    ids = owners[is_article][order]
+    running = np.concatenate(([0.0], np.cumsum(chars[is_article][order])))
+    elements = np.arange(len(subtree_end))
+    inside = (running[np.searchsorted(ids, subtree_end, side="right")]
+              - running[np.searchsorted(ids, elements, side="left")])
+    # The qualifying elements are one chain of ancestors: the innermost comes last.
+    qualifying = np.flatnonzero(inside >= REGION_SHARE * running[-1])
+    if not len(qualifying):
+        return None
+    region = int(qualifying[-1])
+    return region, int(subtree_end[region])
+
+
+def end_with_the_main_region(blocks: Sequence[Block], probabilities: np.ndarray,
+                             best: np.ndarray, primary: int,
+                             amounts: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Take the article label from unsure blocks after the article's region, in place.
+
+    An article is one region of the page, and what follows it (a newsletter
+    box, a disclaimer, a "read more" line, related links) is seldom article.
+    Blocks after the end of its :func:`main_region` stay article only if at
+    least :data:`AFTER_REGION_PROBABILITY` likely article; the others get their
+    most probable other label. Blocks before the region are left alone: the
+    headline, byline and lead image often sit outside the body's container.
+    """
+    is_article = best == primary
+    chars = (amounts if amounts is not None else text_amounts(blocks))[0]
+    region = main_region(blocks, chars, is_article)
+    if region is None:
+        return
+    owners = numbers_of(blocks if isinstance(blocks, list) else list(blocks))[:, _ELEMENT_ID]
+    demoted = np.flatnonzero(is_article & (owners > region[1])
+                             & (probabilities[:, primary] < AFTER_REGION_PROBABILITY))
+    if len(demoted):
+        others = probabilities[demoted].copy()
+        others[:, primary] = -np.inf
+        best[demoted] = np.argmax(others, axis=1)

@@ -143,3 +143,60 @@ def test_no_body_paragraph_means_no_lead_is_claimed():
     labels = _lead_labels(np.column_stack([article, 1 - article]))
     # Under 250 characters of text: no article is forced, so there is no body to lead to.
     assert not [label for label in labels if label.startswith("article:")]
+
+
+# -- choosing labels: the article ends with its region ----------------------------
+
+_REGION_PAGE = """<html><body>
+<h1>Rain returns to the valley</h1>
+<div class="story">
+<p>After months of drought, rain came back to the valley this week, and farmers who had
+waited since the autumn for it went out to watch the fields take it in.</p>
+<p>The river rose by a metre overnight, the first rise since the spring floods of last
+year, and the ferry that had stopped in August ran again on Tuesday morning.</p>
+<p>Farmers say one week of rain will not undo a dry year, and the reservoirs above the
+town are still a third below their usual level for the end of the autumn.</p>
+<p>The weather service expects more showers on Thursday and Friday, then a dry and
+bright weekend, with the first night frosts of the year in the higher villages.</p>
+</div>
+<div class="newsletter"><p>Sign up for our morning newsletter and never miss a story.</p></div>
+<div class="more"><p>Read the whole series on the valley's long drought and its farmers.</p></div>
+</body></html>"""
+
+
+def _region_labels(article: list[float]) -> list[str]:
+    from boilerkit.model import end_with_the_main_region
+
+    blocks = build_blocks(parse_html(_REGION_PAGE))
+    probabilities = np.column_stack([article, 1 - np.asarray(article)])
+    best = np.argmax(probabilities, axis=1)
+    end_with_the_main_region(blocks, probabilities, best, 0)
+    return [("article", "navigation")[index] + ":" + block.text[:8]
+            for index, block in zip(best, blocks)]
+
+
+def test_unsure_blocks_after_the_article_region_lose_the_article_label():
+    # The story's div holds most of the article's text: what follows it stays article
+    # only when the model is sure; the headline before it is left alone.
+    labels = _region_labels([0.6, 0.97, 0.95, 0.9, 0.8, 0.7, 0.93])
+    assert labels == ["article:Rain ret", "article:After mo", "article:The rive",
+                      "article:Farmers ", "article:The weat", "navigation:Sign up ",
+                      "article:Read the"]
+
+
+def test_region_rule_leaves_a_page_without_an_element_tree_or_article_alone():
+    from boilerkit.model import end_with_the_main_region, main_region
+
+    blocks = build_blocks(parse_html(_REGION_PAGE))
+    chars = np.array([len(block.text) for block in blocks], dtype=np.float64)
+    assert main_region(blocks, chars, np.zeros(len(blocks), dtype=bool)) is None
+    assert main_region(list(blocks), chars, np.ones(len(blocks), dtype=bool)) is None
+    text = ["Rain ret", "After mo", "The rive", "Farmers ", "The weat", "Sign up ", "Read the"]
+    # Only two of the story's paragraphs article: no element but the body holds 80% of
+    # the article, and nothing follows the body.
+    labels = _region_labels([0.6, 0.97, 0.2, 0.2, 0.2, 0.7, 0.6])
+    assert labels == ["article:Rain ret", "article:After mo"] + [
+        "navigation:" + t for t in text[2:5]] + ["article:Sign up ", "article:Read the"]
+    best = np.zeros(len(blocks), dtype=np.int64)
+    end_with_the_main_region(list(blocks), np.full((len(blocks), 2), 0.5), best, 0)
+    assert not best.any()
