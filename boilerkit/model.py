@@ -311,28 +311,33 @@ REGION_SHARE = 0.8
 AFTER_REGION_PROBABILITY = 0.9
 
 
-def main_region(blocks: Sequence[Block], chars: np.ndarray,
-                is_article: np.ndarray) -> tuple[int, int] | None:
+def main_region(blocks: Sequence[Block], chars: np.ndarray, is_article: np.ndarray,
+                owners: np.ndarray | None = None) -> tuple[int, int] | None:
     """The element id range ``(first, last)`` of the article's main region, if known.
 
     The region is the innermost element whose subtree holds at least
     :data:`REGION_SHARE` of the characters of the blocks ``is_article`` marks.
     Needs the page's element tree (``PageBlocks.subtree_end``); ``None`` without it.
+    ``owners`` are the blocks' element ids, if already at hand.
     """
     subtree_end = getattr(blocks, "subtree_end", None)
     if subtree_end is None or not is_article.any():
         return None
-    owners = numbers_of(blocks if isinstance(blocks, list) else list(blocks))[:, _ELEMENT_ID]
-    # Element ids are in document order and a subtree is the id range [e, end(e)]: the
-    # article characters inside each element's subtree are a difference of running sums.
+    if owners is None:
+        owners = numbers_of(blocks if isinstance(blocks, list) else list(blocks))[:, _ELEMENT_ID]
     order = np.argsort(owners[is_article], kind="stable")
     ids = owners[is_article][order]
     running = np.concatenate(([0.0], np.cumsum(chars[is_article][order])))
-    elements = np.arange(len(subtree_end))
-    inside = (running[np.searchsorted(ids, subtree_end, side="right")]
-              - running[np.searchsorted(ids, elements, side="left")])
-    # The qualifying elements are one chain of ancestors: the innermost comes last.
-    qualifying = np.flatnonzero(inside >= REGION_SHARE * running[-1])
+    # An element holding over half of the characters holds the block with the middle
+    # one, so only that block's ancestors are candidates. Element ids are in document
+    # order and a subtree is the id range [e, end(e)].
+    middle = ids[max(int(np.searchsorted(running, running[-1] / 2)) - 1, 0)]
+    candidates = np.flatnonzero(subtree_end[:middle + 1] >= middle)
+    inside = (running[np.searchsorted(ids, subtree_end[candidates], side="right")]
+              - running[np.searchsorted(ids, candidates, side="left")])
+    # The candidates are a chain of ancestors in document order: the innermost that
+    # qualifies comes last.
+    qualifying = candidates[inside >= REGION_SHARE * running[-1]]
     if not len(qualifying):
         return None
     region = int(qualifying[-1])
@@ -353,10 +358,10 @@ def end_with_the_main_region(blocks: Sequence[Block], probabilities: np.ndarray,
     """
     is_article = best == primary
     chars = (amounts if amounts is not None else text_amounts(blocks))[0]
-    region = main_region(blocks, chars, is_article)
+    owners = numbers_of(blocks if isinstance(blocks, list) else list(blocks))[:, _ELEMENT_ID]
+    region = main_region(blocks, chars, is_article, owners)
     if region is None:
         return
-    owners = numbers_of(blocks if isinstance(blocks, list) else list(blocks))[:, _ELEMENT_ID]
     demoted = np.flatnonzero(is_article & (owners > region[1])
                              & (probabilities[:, primary] < AFTER_REGION_PROBABILITY))
     if len(demoted):
