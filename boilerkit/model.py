@@ -325,9 +325,13 @@ def main_region(blocks: Sequence[Block], chars: np.ndarray, is_article: np.ndarr
         return None
     if owners is None:
         owners = numbers_of(blocks if isinstance(blocks, list) else list(blocks))[:, _ELEMENT_ID]
+    if len(owners) != len(chars) or owners.max(initial=0) >= len(subtree_end):
+        return None  # blocks that are not the ones the tree was walked for
     order = np.argsort(owners[is_article], kind="stable")
     ids = owners[is_article][order]
     running = np.concatenate(([0.0], np.cumsum(chars[is_article][order])))
+    if running[-1] <= 0:
+        return None
     # An element holding over half of the characters holds the block with the middle
     # one, so only that block's ancestors are candidates. Element ids are in document
     # order and a subtree is the id range [e, end(e)].
@@ -351,12 +355,15 @@ def end_with_the_main_region(blocks: Sequence[Block], probabilities: np.ndarray,
 
     An article is one region of the page, and what follows it (a newsletter
     box, a disclaimer, a "read more" line, related links) is seldom article.
-    Blocks after the end of its :func:`main_region` stay article only if at
-    least :data:`AFTER_REGION_PROBABILITY` likely article; the others get their
-    most probable other label. Blocks before the region are left alone: the
+    Blocks whose element comes after its :func:`main_region`'s subtree in
+    document order stay article only if at least :data:`AFTER_REGION_PROBABILITY`
+    likely article; the others get their most probable other label. Blocks
+    before the region, and text of the region's ancestors, are left alone: the
     headline, byline and lead image often sit outside the body's container.
     """
     is_article = best == primary
+    if getattr(blocks, "subtree_end", None) is None or not is_article.any():
+        return
     chars = (amounts if amounts is not None else text_amounts(blocks))[0]
     owners = numbers_of(blocks if isinstance(blocks, list) else list(blocks))[:, _ELEMENT_ID]
     region = main_region(blocks, chars, is_article, owners)

@@ -191,6 +191,9 @@ def test_region_rule_leaves_a_page_without_an_element_tree_or_article_alone():
     chars = np.array([len(block.text) for block in blocks], dtype=np.float64)
     assert main_region(blocks, chars, np.zeros(len(blocks), dtype=bool)) is None
     assert main_region(list(blocks), chars, np.ones(len(blocks), dtype=bool)) is None
+    # Article blocks without characters, or blocks the tree was not walked for: no region.
+    assert main_region(blocks, np.zeros(len(blocks)), np.ones(len(blocks), dtype=bool)) is None
+    assert main_region(blocks, chars[:-1], np.ones(len(blocks) - 1, dtype=bool)) is None
     text = ["Rain ret", "After mo", "The rive", "Farmers ", "The weat", "Sign up ", "Read the"]
     # Only two of the story's paragraphs article: no element but the body holds 80% of
     # the article, and nothing follows the body.
