@@ -5,8 +5,8 @@
 Scores the ``dev`` pages of the seven licence-clean training sources (all of them, and
 those labelled block by block, i.e. with ``reviewed`` labels), by block and by character,
 with the most probable label (and :func:`boilerkit.model.keep_an_article`), then adding
-:func:`boilerkit.model.claim_the_lead`, then :func:`boilerkit.model.end_with_the_main_region`
-(the full label choice).
+:func:`boilerkit.model.claim_the_lead`, then the full label choice (``Model.choose_labels``,
+which adds :func:`boilerkit.model.end_with_the_main_region`).
 Never the test split: this is how the model card's candidates were compared.
 """
 
@@ -20,15 +20,29 @@ import numpy as np
 
 from boilerkit.datasets.corpus import read_labelled
 from boilerkit.evaluation import compute_metrics
-from boilerkit.model import claim_the_lead, end_with_the_main_region, keep_an_article, text_amounts
+from boilerkit.model import claim_the_lead, keep_an_article, text_amounts
 from boilerkit.persistence import load_model
 from boilerkit.training import relabel
 
 SOURCES = ("kreuzer", "readability", "trafilatura-eval", "postlight-fixtures", "fundus-eval",
            "fundus-tests", "wcxb")
 ANNOTATIONS = Path(__file__).resolve().parent.parent / "datasets" / "annotations"
-RULES = (("no lead", ()), ("lead", (claim_the_lead,)),
-         ("lead + region", (claim_the_lead, end_with_the_main_region)))
+#: Rows: the label choice without its rules, with the lead rule only, and in full
+#: (``Model.choose_labels``, which adds :func:`end_with_the_main_region`).
+RULES = (("no lead", ()), ("lead", (claim_the_lead,)), ("lead + region", None))
+
+
+def _chosen(model, page, probabilities: np.ndarray, rules) -> list[str]:
+    if rules is None:
+        best = model.choose_labels(page.blocks, probabilities)
+    else:
+        primary = model.labels.index("article")
+        best = np.argmax(probabilities, axis=1)
+        amounts = text_amounts(page.blocks)
+        keep_an_article(page.blocks, probabilities, best, primary, amounts)
+        for rule in rules:
+            rule(page.blocks, probabilities, best, primary, amounts)
+    return [model.labels[i] for i in best]
 
 
 def main(models: list[str]) -> int:
@@ -39,22 +53,17 @@ def main(models: list[str]) -> int:
     print("model | rule | all dev pages (block / char) | reviewed dev pages (block / char)")
     for path in models:
         model = load_model(path)
-        primary = model.labels.index("article")
         probabilities = model.predict_proba([page.blocks for page in pages])
         for name, rules in RULES:
+            chosen = [_chosen(model, page, p, rules) for page, p in zip(pages, probabilities)]
             scores = []
             for subset in (None, True):
                 y_true, y_pred, chars = [], [], []
-                for page, p, is_reviewed in zip(pages, probabilities, reviewed):
+                for page, labels, is_reviewed in zip(pages, chosen, reviewed):
                     if subset and not is_reviewed:
                         continue
-                    best = np.argmax(p, axis=1)
-                    amounts = text_amounts(page.blocks)
-                    keep_an_article(page.blocks, p, best, primary, amounts)
-                    for rule in rules:
-                        rule(page.blocks, p, best, primary, amounts)
                     y_true += page.labels
-                    y_pred += [model.labels[i] for i in best]
+                    y_pred += labels
                     chars += [len(block.text) for block in page.blocks]
                 metrics = compute_metrics(y_true, y_pred, chars)
                 scores.append(f"{metrics['blocks']['macro_f1']:.3f} / {metrics['chars']['macro_f1']:.3f}")

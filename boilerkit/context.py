@@ -65,7 +65,7 @@ class ContextSpec:
         return cls(labels=tuple(str(label) for label in data["labels"]))
 
 
-def _element_tree(blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def element_tree(blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The blocks' element ids, ancestor ids and the subtree ends, if ``blocks`` has them."""
     ancestor_ids = getattr(blocks, "ancestor_ids", None)
     subtree_end = getattr(blocks, "subtree_end", None)
@@ -80,7 +80,7 @@ def _element_tree(blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray, np.n
 def _subtree_sums(blocks: Sequence[Block], weights: np.ndarray) -> np.ndarray:
     """``(n, ANCESTOR_LEVELS, k)``: sums of ``weights`` (n, k) over each ancestor's subtree."""
     n, k = weights.shape
-    tree = _element_tree(blocks)
+    tree = element_tree(blocks)
     if tree is None:
         return np.zeros((n, ANCESTOR_LEVELS, k))
     owners, ancestor_ids, subtree_end = tree
@@ -126,7 +126,7 @@ def context_features(blocks: Sequence[Block], probabilities: np.ndarray, spec: C
         return np.zeros((0, spec.n_features), dtype=np.float32)
     if chars is None:
         chars = np.fromiter((len(b.text) for b in blocks), dtype=np.float64, count=n)
-    tree = _element_tree(blocks) if use_speedups and _speedups is not None else None
+    tree = element_tree(blocks) if use_speedups and _speedups is not None else None
     if tree is not None:
         out = np.empty((n, spec.n_features), dtype=np.float32)
         owners, ancestor_ids, subtree_end = (np.ascontiguousarray(a, dtype=np.int64)

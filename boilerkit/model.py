@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .blocks import NUMBER_FIELDS, Block, numbers_of
-from .context import ContextSpec, context_features
+from .context import ContextSpec, context_features, element_tree
 from .features import CHUNK_ROWS, FeatureConfig, PageFeatures
 from .labels import PRIMARY_LABEL
 from .predictor import TreeEnsemble, concatenate, link_probabilities
@@ -220,7 +220,6 @@ _ARTICLE_SHARE = 0.5
 
 
 _LINK_TEXT = NUMBER_FIELDS.index("link_text_length")
-_ELEMENT_ID = NUMBER_FIELDS.index("element_id")
 
 
 def text_amounts(blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray]:
@@ -311,22 +310,19 @@ REGION_SHARE = 0.8
 AFTER_REGION_PROBABILITY = 0.9
 
 
-def main_region(blocks: Sequence[Block], chars: np.ndarray, is_article: np.ndarray,
-                owners: np.ndarray | None = None) -> tuple[int, int] | None:
+def main_region(blocks: Sequence[Block], chars: np.ndarray,
+                is_article: np.ndarray) -> tuple[int, int] | None:
     """The element id range ``(first, last)`` of the article's main region, if known.
 
     The region is the innermost element whose subtree holds at least
     :data:`REGION_SHARE` of the characters of the blocks ``is_article`` marks.
-    Needs the page's element tree (``PageBlocks.subtree_end``); ``None`` without it.
-    ``owners`` are the blocks' element ids, if already at hand.
+    Needs the page's element tree (:func:`boilerkit.context.element_tree`);
+    ``None`` without it.
     """
-    subtree_end = getattr(blocks, "subtree_end", None)
-    if subtree_end is None or not is_article.any():
+    tree = element_tree(blocks)
+    if tree is None or len(chars) != len(blocks) or not is_article.any():
         return None
-    if owners is None:
-        owners = numbers_of(blocks if isinstance(blocks, list) else list(blocks))[:, _ELEMENT_ID]
-    if len(owners) != len(chars) or owners.max(initial=0) >= len(subtree_end):
-        return None  # blocks that are not the ones the tree was walked for
+    owners, _, subtree_end = tree
     order = np.argsort(owners[is_article], kind="stable")
     ids = owners[is_article][order]
     running = np.concatenate(([0.0], np.cumsum(chars[is_article][order])))
@@ -362,13 +358,11 @@ def end_with_the_main_region(blocks: Sequence[Block], probabilities: np.ndarray,
     headline, byline and lead image often sit outside the body's container.
     """
     is_article = best == primary
-    if getattr(blocks, "subtree_end", None) is None or not is_article.any():
-        return
     chars = (amounts if amounts is not None else text_amounts(blocks))[0]
-    owners = numbers_of(blocks if isinstance(blocks, list) else list(blocks))[:, _ELEMENT_ID]
-    region = main_region(blocks, chars, is_article, owners)
+    region = main_region(blocks, chars, is_article)
     if region is None:
         return
+    owners = element_tree(blocks)[0]  # type: ignore[index] # a region means a tree
     demoted = np.flatnonzero(is_article & (owners > region[1])
                              & (probabilities[:, primary] < AFTER_REGION_PROBABILITY))
     if len(demoted):

@@ -126,7 +126,7 @@ def test_a_window_longer_than_the_page_covers_the_page():
         pytest.skip("the C accelerator is not built")
     blocks = _page()
     probabilities = np.asarray([[0.1, 0.9], [0.2, 0.8], [0.9, 0.1], [0.7, 0.3]])
-    owners, ancestor_ids, subtree_end = context_module._element_tree(blocks)
+    owners, ancestor_ids, subtree_end = context_module.element_tree(blocks)
     width = len(SPEC.labels) * (3 + ANCESTOR_LEVELS) + ANCESTOR_LEVELS + 2  # one window
     for window in (3, 4, 2**62):
         out = np.empty((4, width), dtype=np.float32)
