@@ -1,6 +1,6 @@
 """Dev-split 4-class macro-F1 of a model with and without the rules of ``choose_labels``.
 
-    python benchmarks/label_choice.py MODEL [MODEL ...]
+    python benchmarks/label_choice.py [--without-list-labels] MODEL [MODEL ...]
 
 Scores the ``dev`` pages of the seven licence-clean training sources (all of them, and
 those labelled block by block, i.e. with ``reviewed`` labels), by block and by character,
@@ -8,6 +8,9 @@ with the most probable label (and :func:`boilerkit.model.keep_an_article`), then
 :func:`boilerkit.model.claim_the_lead`, then the full label choice (``Model.choose_labels``,
 which adds :func:`boilerkit.model.end_with_the_main_region`).
 Never the test split: this is how the model card's candidates were compared.
+
+``--without-list-labels`` leaves WCXB's article labels of listing and collection pages
+(provenance ``mapped-list``: cards, which the guideline makes teaser) unlabelled.
 """
 
 from __future__ import annotations
@@ -45,10 +48,14 @@ def _chosen(model, page, probabilities: np.ndarray, rules) -> list[str]:
     return [model.labels[i] for i in best]
 
 
-def main(models: list[str]) -> int:
+def main(args: list[str]) -> int:
+    label_map: dict[str, str | None] = {"navigation@rule": "boilerplate"}
+    if "--without-list-labels" in args:
+        label_map["article@mapped-list"] = None
+    models = [arg for arg in args if arg != "--without-list-labels"]
     pages = [page for page in read_labelled([ANNOTATIONS / f"{name}.jsonl.gz" for name in SOURCES])
              if page.split == "dev" and page.n_labelled]
-    pages = relabel(pages, {"navigation@rule": "boilerplate"})
+    pages = [page for page in relabel(pages, label_map) if any(page.labels)]
     reviewed = [any(origin == "reviewed" for origin in page.provenance) for page in pages]
     print("model | rule | all dev pages (block / char) | reviewed dev pages (block / char)")
     for path in models:

@@ -73,6 +73,9 @@ DENSE_SIBLINGS = 1_000_000    # the dense page (benchmarks/dense_page.py)
 CLI_REPEATS = 5               # timed runs of the one-page command in a fresh process
 #: As the model card: navigation that only a transfer rule made counts as "not article".
 LABEL_MAP = {"navigation@rule": "boilerplate"}
+#: The second block scoring also leaves out WCXB's article labels of listing and collection
+#: pages (provenance ``mapped-list``): its main content there is cards, teaser to the guideline.
+WITHOUT_LIST_LABELS = {**LABEL_MAP, "article@mapped-list": None}
 PAGES: list[BenchPage] = []   # filled before any fork, shared copy-on-write with workers
 _T0 = time.monotonic()
 
@@ -366,10 +369,26 @@ class _Recorder:
         return getattr(self.model, name)
 
 
+class _Replay:
+    """Gives back a :class:`_Recorder`'s predictions by page (their ``blocks`` list), so a
+    second scoring of the same pages under another label map predicts nothing again."""
+
+    def __init__(self, pages, predictions):
+        scored = [p for p in pages if any(label is not None for label in p.labels)]
+        self.by_blocks = {id(page.blocks): out for page, out in zip(scored, predictions)}
+        self.predictions = []
+
+    def predict(self, block_lists):
+        out = [self.by_blocks[id(blocks)] for blocks in block_lists]
+        self.predictions.extend(out)
+        return out
+
+
 def block_evaluation(rows: list[str], quick: bool = False) -> dict:
     """Each boilerkit row's block scores on the test split of the labelled corpus:
     ``boilerkit.evaluation.evaluate`` with :data:`LABEL_MAP` (as the model card), plus
-    bootstrap intervals (pages resampled) overall and per source."""
+    bootstrap intervals (pages resampled) overall and per source; then the same predictions
+    scored again with :data:`WITHOUT_LIST_LABELS` (``"without_list_labels"``)."""
     try:
         from boilerkit.datasets.corpus import annotations_path, load_corpus
         from boilerkit.datasets.sources import SOURCES
@@ -391,14 +410,19 @@ def block_evaluation(rows: list[str], quick: bool = False) -> dict:
         pages = relabel(pages, LABEL_MAP)
     except Exception as error:                            # noqa: BLE001
         return {"available": False, "reason": f"{type(error).__name__}: {error}"}
+    without_list = relabel(pages, {"article@mapped-list": None})
     result = {"available": True, "sources": present, "label_map": LABEL_MAP,
-              "split": "test", "models": {}}
+              "label_map_without_list": WITHOUT_LIST_LABELS, "split": "test", "models": {}}
     for row in rows:
         try:
             recorder = _Recorder(adapters.boilerkit_model(row))
             metrics = evaluate(recorder, pages)
             metrics["intervals"] = block_intervals(pages, recorder.predictions, metrics)
             metrics["available"] = True
+            replay = _Replay(pages, recorder.predictions)
+            second = evaluate(replay, without_list)
+            second["intervals"] = block_intervals(without_list, replay.predictions, second)
+            metrics["without_list_labels"] = second
         except Exception as error:                        # noqa: BLE001
             metrics = {"available": False, "reason": f"{type(error).__name__}: {error}"}
         result["models"][row] = metrics

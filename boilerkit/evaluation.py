@@ -17,7 +17,7 @@ positives; predicted anything else they cannot be judged and are skipped.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np

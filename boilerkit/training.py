@@ -10,7 +10,6 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .blocks import Block
 from .errors import BoilerkitError
 from .evaluation import evaluate
 from .labelled import LabelledPage

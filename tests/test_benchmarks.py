@@ -105,3 +105,33 @@ def test_dev_article_scores_the_dev_pages_only(monkeypatch, capsys):
     assert source == "fundus-eval" and int(pages) == len(dev) > 0
     assert 0.5 < float(f1) <= 1.0
     assert {"train", "test"} <= set(seen)  # read, but not scored
+
+
+def test_block_scoring_without_list_labels_reuses_the_predictions():
+    import run
+    from boilerkit.evaluation import evaluate
+    from boilerkit.labelled import LabelledPage
+    from boilerkit.training import relabel
+
+    def page(page_id, labels, provenance):
+        blocks = [SimpleNamespace(text="x" * 20) for _ in labels]
+        return LabelledPage(page_id, "wcxb", page_id, "test", blocks, labels, provenance)
+
+    pages = [page("list", ["article", "teaser", "article"], ["mapped-list", "reviewed", "mapped"]),
+             page("cards-only", ["article"], ["mapped-list"])]
+    calls = []
+
+    class Model:
+        def predict(self, block_lists):
+            calls.append(len(block_lists))
+            return [["teaser"] * len(blocks) for blocks in block_lists]
+
+    recorder = run._Recorder(Model())
+    first = evaluate(recorder, pages)
+    replay = run._Replay(pages, recorder.predictions)
+    second = evaluate(replay, relabel(pages, {"article@mapped-list": None}))
+    assert calls == [2]                                   # predicted once, for both scorings
+    assert (first["n_pages"], first["n_blocks"]) == (2, 4)
+    assert (second["n_pages"], second["n_blocks"]) == (1, 2)   # the cards-only page drops out
+    assert first["blocks"]["per_class"]["teaser"]["precision"] == pytest.approx(1 / 4)
+    assert second["blocks"]["per_class"]["teaser"]["precision"] == pytest.approx(1 / 2)

@@ -209,6 +209,13 @@ def transfer_postlight(page, blocks: Sequence[Block]) -> Transfer:
     return result
 
 
+#: WCXB page types whose ``main_content`` is list cards (teaser to the guideline) below
+#: the page's own intro (article).
+LIST_PAGE_TYPES = frozenset({"listing", "collection"})
+#: Provenance of the article labels that WCXB's main content gives such pages.
+LIST_PROVENANCE = "mapped-list"
+
+
 def transfer_wcxb(page, blocks: Sequence[Block]) -> Transfer:
     """WCXB: the title and ``main_content`` -> ``article``; ``without`` snippets ->
     ``boilerplate``.
@@ -221,13 +228,18 @@ def transfer_wcxb(page, blocks: Sequence[Block]) -> Transfer:
     * Forum pages: WCXB counts every post as main content, the guideline makes the first
       post article and the replies comment; the transfer cannot tell them apart, so
       matched blocks of ``forum`` pages get ``None`` (left to review).
+    * Listing and collection pages: WCXB counts the cards as main content, the guideline
+      makes the page's own title and description article and the cards teaser.  The
+      matched blocks stay ``article`` as WCXB says, with provenance ``"mapped-list"``, so
+      that a consumer can tell them apart (``--label-map article@mapped-list=`` leaves
+      them unlabelled).
     """
     gold = page.gold
     result = _text_transfer(blocks, [("article", gold.get("title") or ""),
                                      ("article", gold.get("main_content") or "")])
     hits, found = snippet_hits(blocks, [("boilerplate", gold.get("without"))])
     labels, provenance = result.labels, result.provenance
-    conflicts = forum = 0
+    conflicts = forum = listed = 0
     for b, kinds in enumerate(hits):
         if not kinds:
             continue
@@ -236,12 +248,19 @@ def transfer_wcxb(page, blocks: Sequence[Block]) -> Transfer:
             conflicts += 1
         else:
             labels[b], provenance[b] = "boilerplate", "mapped"
-    if gold.get("page_type") == "forum":
+    page_type = gold.get("page_type")
+    if page_type == "forum":
         for b, label in enumerate(labels):
             if label == "article":
                 labels[b] = provenance[b] = None
                 forum += 1
+    elif page_type in LIST_PAGE_TYPES:
+        for b, label in enumerate(labels):
+            if label == "article":
+                provenance[b] = LIST_PROVENANCE
+                listed += 1
     result.stats.update(without_snippets=found["snippets"].get("boilerplate", 0),
                         without_found=found["snippets_found"].get("boilerplate", 0),
-                        without_conflicts=conflicts, forum_posts_unlabelled=forum)
+                        without_conflicts=conflicts, forum_posts_unlabelled=forum,
+                        list_cards_marked=listed)
     return result

@@ -35,7 +35,7 @@ def _run(source: str, html: str, gold: dict) -> tuple[dict[str, tuple], Transfer
     for label, prov in zip(result.labels, result.provenance):
         assert label is None or label in LABELS
         assert (label is None) == (prov is None)
-        assert prov in (None, "mapped", "rule")
+        assert prov in (None, "mapped", "mapped-list", "rule")
     by_text = {b.text: (lab, prov) for b, lab, prov in
                zip(blocks, result.labels, result.provenance)}
     return by_text, result
@@ -492,6 +492,12 @@ def test_wcxb_main_content_title_and_without_snippets():
     assert labels[_BODY1] == (None, None)
     assert labels["Copyright 2025 Example"] == ("boilerplate", "mapped")
     assert result.stats["forum_posts_unlabelled"] >= 1
+    # list pages: WCXB's article (cards, to the guideline teaser) is kept but marked
+    for page_type in ("listing", "collection"):
+        labels, result = _run("wcxb", html, {**gold, "page_type": page_type})
+        assert labels[_BODY1] == ("article", "mapped-list")
+        assert labels["Copyright 2025 Example"] == ("boilerplate", "mapped")
+        assert result.stats["list_cards_marked"] >= 1
 
 
 @needs_data
