@@ -107,8 +107,20 @@ def test_dev_article_scores_the_dev_pages_only(monkeypatch, capsys):
     assert {"train", "test"} <= set(seen)  # read, but not scored
 
 
-def test_block_scoring_without_list_labels_reuses_the_predictions():
+@pytest.fixture
+def run_module():
+    """``benchmarks/run.py``, with the logging it disables on import (peers' chatter)
+    enabled again afterwards, for the tests that follow."""
+    import logging
+
+    level = logging.root.manager.disable
     import run
+    yield run
+    logging.disable(level)
+
+
+def test_block_scoring_without_list_labels_reuses_the_predictions(run_module):
+    run = run_module
     from boilerkit.evaluation import evaluate
     from boilerkit.labelled import LabelledPage
     from boilerkit.training import relabel
