@@ -15,6 +15,7 @@ Never the test split: this is how the model card's candidates were compared.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -48,11 +49,16 @@ def _chosen(model, page, probabilities: np.ndarray, rules) -> list[str]:
     return [model.labels[i] for i in best]
 
 
-def main(args: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="+", metavar="MODEL", help="model folders")
+    parser.add_argument("--without-list-labels", action="store_true",
+                        help="leave WCXB's list-page article labels (mapped-list) unlabelled")
+    args = parser.parse_args(argv)
     label_map: dict[str, str | None] = {"navigation@rule": "boilerplate"}
-    if "--without-list-labels" in args:
+    if args.without_list_labels:
         label_map["article@mapped-list"] = None
-    models = [arg for arg in args if arg != "--without-list-labels"]
+    models = args.models
     pages = [page for page in read_labelled([ANNOTATIONS / f"{name}.jsonl.gz" for name in SOURCES])
              if page.split == "dev" and page.n_labelled]
     pages = [page for page in relabel(pages, label_map) if any(page.labels)]
@@ -80,4 +86,4 @@ def main(args: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]) if sys.argv[1:] else (print(__doc__), 2)[1])
+    sys.exit(main())

@@ -419,12 +419,17 @@ def block_evaluation(rows: list[str], quick: bool = False) -> dict:
             metrics = evaluate(recorder, pages)
             metrics["intervals"] = block_intervals(pages, recorder.predictions, metrics)
             metrics["available"] = True
+        except Exception as error:                        # noqa: BLE001
+            result["models"][row] = {"available": False,
+                                     "reason": f"{type(error).__name__}: {error}"}
+            continue
+        try:
             replay = _Replay(pages, recorder.predictions)
             second = evaluate(replay, without_list)
             second["intervals"] = block_intervals(without_list, replay.predictions, second)
             metrics["without_list_labels"] = second
-        except Exception as error:                        # noqa: BLE001
-            metrics = {"available": False, "reason": f"{type(error).__name__}: {error}"}
+        except Exception as error:                        # noqa: BLE001 - keep the first
+            log(f"blocks: {row}: the scoring without list labels failed: {error!r}")
         result["models"][row] = metrics
     return result
 

@@ -354,6 +354,11 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         return [(page, np.asarray(rows), np.asarray(positions))
                 for page, rows, positions in pages.values()]
 
+    def choose_labels(self, blocks, probabilities: np.ndarray) -> np.ndarray:
+        """The label index of every block of one page, as :meth:`predict` chooses them
+        (:meth:`boilerkit.model.Model.choose_labels`)."""
+        return self.to_model().choose_labels(blocks, probabilities)
+
     def predict(self, X):
         """The label of every block (:meth:`boilerkit.model.Model.choose_labels`): per page an
         array, or one per row of X."""

@@ -81,16 +81,22 @@ class PageResult:
 
 def evaluate_pages(model, pages: Sequence[LabelledPage], labels: Sequence[str] | None = None, *,
                    batch_size: int = 256, progress: bool = False) -> tuple[dict, list[PageResult]]:
-    """:func:`boilerkit.evaluation.evaluate`'s metrics, plus every page's predictions."""
+    """:func:`boilerkit.evaluation.evaluate`'s metrics, plus every page's predictions.
+
+    Labels are chosen as ``model.predict`` chooses them (``choose_labels``: the article
+    rules), so that the report scores what ``evaluate`` scores."""
     pages = [page for page in pages if any(label is not None for label in page.labels)]
     classes = [str(label) for label in model.classes_]
+    choose = getattr(model, "choose_labels", None)
     results: list[PageResult] = []
     with Progress(len(pages), "evaluating", unit="pages", disable=not progress) as bar:
         for start in range(0, len(pages), batch_size):
             batch = pages[start:start + batch_size]
             for page, proba in zip(batch, model.predict_proba([page.blocks for page in batch])):
                 proba = np.asarray(proba)
-                predicted = [classes[i] for i in np.argmax(proba, axis=1)] if len(proba) else []
+                best = (choose(page.blocks, proba) if choose is not None
+                        else np.argmax(proba, axis=1)) if len(proba) else []
+                predicted = [classes[i] for i in best]
                 results.append(PageResult(page, predicted, proba, classes))
             bar.update(len(batch))
     y_true = [label for r in results for label in r.page.labels]

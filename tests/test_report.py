@@ -98,6 +98,22 @@ def test_evaluate_pages_matches_evaluate(tiny_model, labelled_dir):
                                               tiny_model.predict([pg.blocks for pg in pages])]
 
 
+def test_evaluate_pages_chooses_labels_as_predict_does(labelled_dir):
+    class RuledModel:
+        """Navigation is most probable, but the label choice makes every block article."""
+        classes_ = np.array(["article", "navigation"])
+
+        def predict_proba(self, pages):
+            return [np.tile([0.4, 0.6], (len(blocks), 1)) for blocks in pages]
+
+        def choose_labels(self, blocks, probabilities):
+            return np.zeros(len(blocks), dtype=int)
+
+    pages = read_labelled(labelled_dir)
+    _, results = evaluate_pages(RuledModel(), pages)
+    assert results and all(set(r.predicted) == {"article"} for r in results)
+
+
 def test_cli_report_is_one_file_with_the_plot_and_linked_views(tmp_path, tiny_model_path,
                                                                labelled_dir, capsys):
     report, files = write_report_fixture(tmp_path, tiny_model_path, labelled_dir)

@@ -229,10 +229,11 @@ def transfer_wcxb(page, blocks: Sequence[Block]) -> Transfer:
       post article and the replies comment; the transfer cannot tell them apart, so
       matched blocks of ``forum`` pages get ``None`` (left to review).
     * Listing and collection pages: WCXB counts the cards as main content, the guideline
-      makes the page's own title and description article and the cards teaser.  The
-      matched blocks stay ``article`` as WCXB says, with provenance ``"mapped-list"``, so
-      that a consumer can tell them apart (``--label-map article@mapped-list=`` leaves
-      them unlabelled).
+      makes the page's own title and description article and the cards teaser.  Every
+      ``article`` block of such a page (the title, the intro and symbol-only blocks
+      between cards too: the transfer cannot tell them apart) keeps its label, with
+      provenance ``"mapped-list"``, so that a consumer can leave them out
+      (``--label-map article@mapped-list=``).
     """
     gold = page.gold
     result = _text_transfer(blocks, [("article", gold.get("title") or ""),
