@@ -319,8 +319,13 @@ def main_region(blocks: Sequence[Block], chars: np.ndarray,
     Needs the page's element tree (:func:`boilerkit.context.element_tree`);
     ``None`` without it.
     """
-    tree = element_tree(blocks)
-    if tree is None or len(chars) != len(blocks) or not is_article.any():
+    return _region_in(element_tree(blocks), chars, is_article)
+
+
+def _region_in(tree: tuple[np.ndarray, np.ndarray, np.ndarray] | None, chars: np.ndarray,
+               is_article: np.ndarray) -> tuple[int, int] | None:
+    """:func:`main_region` on the page's :func:`boilerkit.context.element_tree`."""
+    if tree is None or len(chars) != len(tree[0]) or not is_article.any():
         return None
     owners, _, subtree_end = tree
     order = np.argsort(owners[is_article], kind="stable")
@@ -359,10 +364,11 @@ def end_with_the_main_region(blocks: Sequence[Block], probabilities: np.ndarray,
     """
     is_article = best == primary
     chars = (amounts if amounts is not None else text_amounts(blocks))[0]
-    region = main_region(blocks, chars, is_article)
-    if region is None:
+    tree = element_tree(blocks)
+    region = _region_in(tree, chars, is_article)
+    if tree is None or region is None:
         return
-    owners = element_tree(blocks)[0]  # type: ignore[index] # a region means a tree
+    owners = tree[0]
     demoted = np.flatnonzero(is_article & (owners > region[1])
                              & (probabilities[:, primary] < AFTER_REGION_PROBABILITY))
     if len(demoted):

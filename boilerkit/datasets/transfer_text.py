@@ -250,16 +250,15 @@ def transfer_wcxb(page, blocks: Sequence[Block]) -> Transfer:
         else:
             labels[b], provenance[b] = "boilerplate", "mapped"
     page_type = gold.get("page_type")
+    articles = [b for b, label in enumerate(labels) if label == "article"]
     if page_type == "forum":
-        for b, label in enumerate(labels):
-            if label == "article":
-                labels[b] = provenance[b] = None
-                forum += 1
+        for b in articles:
+            labels[b] = provenance[b] = None
+        forum = len(articles)
     elif page_type in LIST_PAGE_TYPES:
-        for b, label in enumerate(labels):
-            if label == "article":
-                provenance[b] = LIST_PROVENANCE
-                listed += 1
+        for b in articles:
+            provenance[b] = LIST_PROVENANCE
+        listed = len(articles)
     result.stats.update(without_snippets=found["snippets"].get("boilerplate", 0),
                         without_found=found["snippets_found"].get("boilerplate", 0),
                         without_conflicts=conflicts, forum_posts_unlabelled=forum,
