@@ -5,8 +5,9 @@
 Scores the ``dev`` pages of the seven licence-clean training sources (all of them, and
 those labelled block by block, i.e. with ``reviewed`` labels), by block and by character,
 with the most probable label (and :func:`boilerkit.model.keep_an_article`), then adding
-:func:`boilerkit.model.claim_the_lead`, then the full label choice (``Model.choose_labels``,
-which adds :func:`boilerkit.model.end_with_the_main_region`).
+:func:`boilerkit.model.claim_the_lead`, then :func:`boilerkit.model.end_with_the_main_region`,
+then the full label choice (``Model.choose_labels``, which adds
+:func:`boilerkit.model.close_the_region_gaps`).
 Never the test split: this is how the model card's candidates were compared.
 
 ``--without-list-labels`` leaves WCXB's article labels of listing and collection pages
@@ -24,16 +25,20 @@ import numpy as np
 
 from boilerkit.datasets.corpus import read_labelled
 from boilerkit.evaluation import compute_metrics
-from boilerkit.model import claim_the_lead, keep_an_article, text_amounts
+from boilerkit.model import (
+    claim_the_lead, end_with_the_main_region, keep_an_article, text_amounts,
+)
 from boilerkit.persistence import load_model
 from boilerkit.training import relabel
 
 SOURCES = ("kreuzer", "readability", "trafilatura-eval", "postlight-fixtures", "fundus-eval",
            "fundus-tests", "wcxb")
 ANNOTATIONS = Path(__file__).resolve().parent.parent / "datasets" / "annotations"
-#: Rows: the label choice without its rules, with the lead rule only, and in full
-#: (``Model.choose_labels``, which adds :func:`end_with_the_main_region`).
-RULES = (("no lead", ()), ("lead", (claim_the_lead,)), ("lead + region", None))
+#: Rows: the label choice without its rules, with the lead rule, with the region rule too,
+#: and in full (``Model.choose_labels``, which adds :func:`close_the_region_gaps`).
+RULES = (("no lead", ()), ("lead", (claim_the_lead,)),
+         ("lead + region", (claim_the_lead, end_with_the_main_region)),
+         ("lead + region + gaps", None))
 
 
 def _chosen(model, page, probabilities: np.ndarray, rules) -> list[str]:

@@ -194,7 +194,8 @@ class Model:
         """The label index of every block: the most probable label, except that a page with
         substantive text always keeps an article (see :func:`keep_an_article`), the
         article claims its lead (:func:`claim_the_lead`) and ends with its region
-        (:func:`end_with_the_main_region`)."""
+        (:func:`end_with_the_main_region`), whose short gaps it then closes
+        (:func:`close_the_region_gaps`)."""
         best = np.argmax(probabilities, axis=1)
         if PRIMARY_LABEL in self.labels and len(best):
             primary = self.labels.index(PRIMARY_LABEL)
@@ -202,6 +203,7 @@ class Model:
             keep_an_article(blocks, probabilities, best, primary, amounts)
             claim_the_lead(blocks, probabilities, best, primary, amounts)
             end_with_the_main_region(blocks, probabilities, best, primary, amounts)
+            close_the_region_gaps(blocks, probabilities, best, primary, amounts)
         return best
 
     def predict(self, pages: Pages) -> list[np.ndarray]:
@@ -375,3 +377,48 @@ def end_with_the_main_region(blocks: Sequence[Block], probabilities: np.ndarray,
         others = probabilities[demoted].copy()
         others[:, primary] = -np.inf
         best[demoted] = np.argmax(others, axis=1)
+
+
+#: A run of at most this many blocks between two article blocks may be a gap in the article.
+GAP_BLOCKS = 3
+#: ... if each block of the run is at least this likely article.
+GAP_PROBABILITY = 0.2
+
+
+def close_the_region_gaps(blocks: Sequence[Block], probabilities: np.ndarray,
+                          best: np.ndarray, primary: int,
+                          amounts: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Give the article the short runs of blocks it surrounds inside its region, in place.
+
+    A block-by-block model drops single blocks from the middle of an article: a
+    caption, a subheading, a short paragraph, a cell of a table. A run of at most
+    :data:`GAP_BLOCKS` blocks with article blocks on both sides, inside the
+    article's :func:`main_region`, becomes article when every block of it is at
+    least :data:`GAP_PROBABILITY` likely article and not mostly links. Longer
+    runs (a newsletter box, a related-stories widget) and link lists stay as
+    they are.
+    """
+    is_article = best == primary
+    if is_article.sum() < 2:
+        return
+    chars, links = amounts if amounts is not None else text_amounts(blocks)
+    tree = element_tree(blocks)
+    region = _region_in(tree, chars, is_article)
+    if tree is None or region is None:
+        return
+    owners = tree[0]
+    fits = ((probabilities[:, primary] >= GAP_PROBABILITY) & (links <= 0.5 * chars)
+            & (owners >= region[0]) & (owners <= region[1]))
+    article = np.flatnonzero(is_article)
+    starts, ends = article[:-1] + 1, article[1:]
+    short = (ends > starts) & (ends - starts <= GAP_BLOCKS)
+    starts, ends = starts[short], ends[short]
+    misfits = np.concatenate(([0], np.cumsum(~fits)))
+    whole = misfits[ends] - misfits[starts] == 0
+    if not whole.any():
+        return
+    # Mark the ranges [start, end) with +1/-1 steps; a running sum above 0 is inside one.
+    steps = np.zeros(len(best) + 1, dtype=np.int64)
+    np.add.at(steps, starts[whole], 1)
+    np.add.at(steps, ends[whole], -1)
+    best[np.cumsum(steps[:-1]) > 0] = primary

@@ -203,3 +203,62 @@ def test_region_rule_leaves_a_page_without_an_element_tree_or_article_alone():
     best = np.zeros(len(blocks), dtype=np.int64)
     end_with_the_main_region(list(blocks), np.full((len(blocks), 2), 0.5), best, 0)
     assert not best.any()
+
+
+# -- choosing labels: short gaps inside the article's region close ----------------
+
+_GAP_PAGE = """<html><body>
+<ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li></ul>
+<div class="story">
+<p>After months of drought, rain came back to the valley this week, and farmers who had
+waited since the autumn for it went out to watch the fields take it in.</p>
+<figure><img src="river.jpg"><figcaption>The river at the ferry landing.</figcaption></figure>
+<h2>The ferry runs again</h2>
+<p>The river rose by a metre overnight, the first rise since the spring floods of last
+year, and the ferry that had stopped in August ran again on Tuesday morning.</p>
+<div class="signup"><p>Get the morning newsletter.</p><p>Your email address</p>
+<p>We never share it.</p><p>Sign up</p></div>
+<p>Farmers say one week of rain will not undo a dry year, and the reservoirs above the
+town are still a third below their usual level for the end of the autumn.</p>
+<p><a href="/a">Read more</a> <a href="/b">about the drought</a></p>
+<p>The weather service expects more showers on Thursday and Friday, then a dry and
+bright weekend, with the first night frosts of the year in the higher villages.</p>
+</div>
+<p>Copyright The Valley Times</p>
+</body></html>"""
+
+
+def _gap_labels(article: list[float]) -> list[str]:
+    from boilerkit.model import close_the_region_gaps
+
+    blocks = build_blocks(parse_html(_GAP_PAGE))
+    probabilities = np.column_stack([article, 1 - np.asarray(article)])
+    best = np.argmax(probabilities, axis=1)
+    close_the_region_gaps(blocks, probabilities, best, 0)
+    return [("article", "navigation")[index] + ":" + block.text[:8]
+            for index, block in zip(best, blocks)]
+
+
+def test_short_gaps_inside_the_article_region_become_article():
+    blocks = build_blocks(parse_html(_GAP_PAGE))
+    assert [block.tag for block in blocks] == [
+        "li", "li", "p", "figcaption", "h2", "p", "p", "p", "p", "p", "p", "p", "p", "p"]
+    # The caption and subheading are a gap of two fitting blocks; the four-block signup
+    # box is too long; the link line is mostly links; the menu and the footer are
+    # outside the gaps, and the 0.1 footer would not fit anyway.
+    article = [0.05, 0.05, 0.95, 0.3, 0.25, 0.9, 0.3, 0.3, 0.3, 0.3, 0.9, 0.4, 0.9, 0.1]
+    assert _gap_labels(article) == [
+        "navigation:Home", "navigation:News", "article:After mo", "article:The rive",
+        "article:The ferr", "article:The rive", "navigation:Get the ",
+        "navigation:Your ema", "navigation:We never", "navigation:Sign up",
+        "article:Farmers ", "navigation:Read mor", "article:The weat",
+        "navigation:Copyrigh"]
+
+
+def test_a_gap_block_below_the_threshold_keeps_the_whole_gap_out():
+    article = [0.05, 0.05, 0.95, 0.3, 0.1, 0.9, 0.3, 0.3, 0.3, 0.3, 0.9, 0.4, 0.9, 0.1]
+    labels = _gap_labels(article)
+    assert labels[3:5] == ["navigation:The rive", "navigation:The ferr"]
+    # One article block, or none: nothing to close.
+    one = [0.05, 0.05, 0.95] + [0.3] * 11
+    assert [label.split(":")[0] for label in _gap_labels(one)].count("article") == 1
