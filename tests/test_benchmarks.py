@@ -147,3 +147,32 @@ def test_block_scoring_without_list_labels_reuses_the_predictions(run_module):
     assert (second["n_pages"], second["n_blocks"]) == (1, 2)   # the cards-only page drops out
     assert first["blocks"]["per_class"]["teaser"]["precision"] == pytest.approx(1 / 4)
     assert second["blocks"]["per_class"]["teaser"]["precision"] == pytest.approx(1 / 2)
+
+
+@pytest.mark.parametrize("list_labels", [True, False])
+def test_block_evaluation_scores_twice_only_with_list_labels(run_module, monkeypatch, list_labels):
+    run = run_module
+    import boilerkit.datasets.corpus as corpus
+    from boilerkit.labelled import LabelledPage
+
+    first = "mapped-list" if list_labels else "reviewed"
+    pages = [LabelledPage(f"wcxb/{n}", "wcxb", f"site{n}", "test",
+                          [SimpleNamespace(text="x" * 20) for _ in range(3)],
+                          ["article", "teaser", "navigation"], [first, "reviewed", "reviewed"])
+             for n in range(3)]
+
+    class Model:
+        def predict(self, block_lists):
+            return [["teaser"] * len(blocks) for blocks in block_lists]
+
+    monkeypatch.setattr(corpus, "annotations_path", lambda source: SimpleNamespace(
+        is_file=lambda: source == "wcxb"))
+    monkeypatch.setattr(corpus, "load_corpus", lambda split, sources: list(pages))
+    monkeypatch.setattr(run.adapters, "boilerkit_model", lambda row: Model())
+    result = run.block_evaluation(["boilerkit"])
+    metrics = result["models"]["boilerkit"]
+    assert metrics["available"] and metrics["n_blocks"] == 9
+    assert result["pages_with_list_labels"] == (3 if list_labels else 0)
+    assert ("without_list_labels" in metrics) == list_labels
+    if list_labels:
+        assert metrics["without_list_labels"]["n_blocks"] == 6
