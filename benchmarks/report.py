@@ -219,14 +219,6 @@ def _block_target(results, row) -> tuple[str, str, str]:
     detail = (f"macro-F1 {_range(b['macro_f1'], ci.get('macro_f1'))}, teaser F1 "
               f"{_range(teaser, f1ci.get('teaser'))}, comment F1 {_range(comment, f1ci.get('comment'))} "
               f"(95% bootstrap intervals, {m.get('n_pages', '?')} pages resampled); per source below")
-    second = m.get("without_list_labels")
-    if second:
-        s_ci, s_per = second.get("intervals") or {}, second["blocks"]["per_class"]
-        s_f1ci = s_ci.get("f1") or {}
-        detail += (". Without WCXB's list-page article labels (cards, teaser to the guideline): "
-                   f"macro-F1 {_range(second['blocks']['macro_f1'], s_ci.get('macro_f1'))}, "
-                   f"teaser F1 {_range(s_per.get('teaser', {}).get('f1'), s_f1ci.get('teaser'))}, "
-                   f"comment F1 {_range(s_per.get('comment', {}).get('f1'), s_f1ci.get('comment'))}")
     return title, _status(ok), detail
 
 
@@ -659,13 +651,6 @@ def _block_section(results) -> list[str]:
             L += [f"Not measured: {m.get('reason', '?')}.", ""]
             continue
         L += _block_tables(m, lm)
-        second = m.get("without_list_labels")
-        if second:
-            L += [f"#### {_plain(row)}, without WCXB's list-page article labels", "",
-                  "WCXB's main content of a listing or collection page is its cards, which "
-                  "the guideline makes teaser; those article labels (provenance "
-                  "`mapped-list`) are left out here. Same predictions as above.", ""]
-            L += _block_tables(second, _label_map_text(blocks.get("label_map_without_list")))
     return L
 
 

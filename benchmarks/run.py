@@ -73,9 +73,6 @@ DENSE_SIBLINGS = 1_000_000    # the dense page (benchmarks/dense_page.py)
 CLI_REPEATS = 5               # timed runs of the one-page command in a fresh process
 #: As the model card: navigation that only a transfer rule made counts as "not article".
 LABEL_MAP = {"navigation@rule": "boilerplate"}
-#: The second block scoring also leaves out WCXB's article labels of listing and collection
-#: pages (provenance ``mapped-list``): its main content there is cards, teaser to the guideline.
-WITHOUT_LIST_LABELS = {**LABEL_MAP, "article@mapped-list": None}
 PAGES: list[BenchPage] = []   # filled before any fork, shared copy-on-write with workers
 _T0 = time.monotonic()
 
@@ -369,27 +366,10 @@ class _Recorder:
         return getattr(self.model, name)
 
 
-class _Replay:
-    """Gives back a :class:`_Recorder`'s predictions by page (their ``blocks`` list), so a
-    second scoring of the same pages under another label map predicts nothing again."""
-
-    def __init__(self, pages, predictions):
-        scored = [p for p in pages if any(label is not None for label in p.labels)]
-        self.by_blocks = {id(page.blocks): out for page, out in zip(scored, predictions)}
-        self.predictions = []
-
-    def predict(self, block_lists):
-        out = [self.by_blocks[id(blocks)] for blocks in block_lists]
-        self.predictions.extend(out)
-        return out
-
-
 def block_evaluation(rows: list[str], quick: bool = False) -> dict:
     """Each boilerkit row's block scores on the test split of the labelled corpus:
     ``boilerkit.evaluation.evaluate`` with :data:`LABEL_MAP` (as the model card), plus
-    bootstrap intervals (pages resampled) overall and per source; then, if any test page
-    has WCXB list-page labels, the same predictions scored again with
-    :data:`WITHOUT_LIST_LABELS` (``"without_list_labels"``)."""
+    bootstrap intervals (pages resampled) overall and per source."""
     try:
         from boilerkit.datasets.corpus import annotations_path, load_corpus
         from boilerkit.datasets.sources import SOURCES
@@ -411,12 +391,8 @@ def block_evaluation(rows: list[str], quick: bool = False) -> dict:
         pages = relabel(pages, LABEL_MAP)
     except Exception as error:                            # noqa: BLE001
         return {"available": False, "reason": f"{type(error).__name__}: {error}"}
-    # Reviews replaced these labels on every test page so far; score twice only if any remain.
-    list_pages = sum("mapped-list" in page.provenance for page in pages)
-    without_list = relabel(pages, {"article@mapped-list": None}) if list_pages else None
-    result = {"available": True, "sources": present, "label_map": LABEL_MAP,
-              "label_map_without_list": WITHOUT_LIST_LABELS, "split": "test",
-              "pages_with_list_labels": list_pages, "models": {}}
+    result = {"available": True, "sources": present, "label_map": LABEL_MAP, "split": "test",
+              "models": {}}
     for row in rows:
         try:
             recorder = _Recorder(adapters.boilerkit_model(row))
@@ -427,16 +403,6 @@ def block_evaluation(rows: list[str], quick: bool = False) -> dict:
             result["models"][row] = {"available": False,
                                      "reason": f"{type(error).__name__}: {error}"}
             continue
-        if without_list is None:
-            result["models"][row] = metrics
-            continue
-        try:
-            replay = _Replay(pages, recorder.predictions)
-            second = evaluate(replay, without_list)
-            second["intervals"] = block_intervals(without_list, replay.predictions, second)
-            metrics["without_list_labels"] = second
-        except Exception as error:                        # noqa: BLE001 - keep the first
-            log(f"blocks: {row}: the scoring without list labels failed: {error!r}")
         result["models"][row] = metrics
     return result
 

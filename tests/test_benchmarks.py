@@ -119,50 +119,20 @@ def run_module():
     logging.disable(level)
 
 
-def test_block_scoring_without_list_labels_reuses_the_predictions(run_module):
+def test_block_evaluation_scores_every_labelled_block_once(run_module, monkeypatch):
     run = run_module
-    from boilerkit.evaluation import evaluate
+    import boilerkit.datasets.corpus as corpus
     from boilerkit.labelled import LabelledPage
-    from boilerkit.training import relabel
 
-    def page(page_id, labels, provenance):
-        blocks = [SimpleNamespace(text="x" * 20) for _ in labels]
-        return LabelledPage(page_id, "wcxb", page_id, "test", blocks, labels, provenance)
-
-    pages = [page("list", ["article", "teaser", "article"], ["mapped-list", "reviewed", "mapped"]),
-             page("cards-only", ["article"], ["mapped-list"])]
+    pages = [LabelledPage(f"wcxb/{n}", "wcxb", f"site{n}", "test",
+                          [SimpleNamespace(text="x" * 20) for _ in range(3)],
+                          ["article", "teaser", "navigation"], ["reviewed"] * 3)
+             for n in range(3)]
     calls = []
 
     class Model:
         def predict(self, block_lists):
             calls.append(len(block_lists))
-            return [["teaser"] * len(blocks) for blocks in block_lists]
-
-    recorder = run._Recorder(Model())
-    first = evaluate(recorder, pages)
-    replay = run._Replay(pages, recorder.predictions)
-    second = evaluate(replay, relabel(pages, {"article@mapped-list": None}))
-    assert calls == [2]                                   # predicted once, for both scorings
-    assert (first["n_pages"], first["n_blocks"]) == (2, 4)
-    assert (second["n_pages"], second["n_blocks"]) == (1, 2)   # the cards-only page drops out
-    assert first["blocks"]["per_class"]["teaser"]["precision"] == pytest.approx(1 / 4)
-    assert second["blocks"]["per_class"]["teaser"]["precision"] == pytest.approx(1 / 2)
-
-
-@pytest.mark.parametrize("list_labels", [True, False])
-def test_block_evaluation_scores_twice_only_with_list_labels(run_module, monkeypatch, list_labels):
-    run = run_module
-    import boilerkit.datasets.corpus as corpus
-    from boilerkit.labelled import LabelledPage
-
-    first = "mapped-list" if list_labels else "reviewed"
-    pages = [LabelledPage(f"wcxb/{n}", "wcxb", f"site{n}", "test",
-                          [SimpleNamespace(text="x" * 20) for _ in range(3)],
-                          ["article", "teaser", "navigation"], [first, "reviewed", "reviewed"])
-             for n in range(3)]
-
-    class Model:
-        def predict(self, block_lists):
             return [["teaser"] * len(blocks) for blocks in block_lists]
 
     monkeypatch.setattr(corpus, "annotations_path", lambda source: SimpleNamespace(
@@ -171,8 +141,7 @@ def test_block_evaluation_scores_twice_only_with_list_labels(run_module, monkeyp
     monkeypatch.setattr(run.adapters, "boilerkit_model", lambda row: Model())
     result = run.block_evaluation(["boilerkit"])
     metrics = result["models"]["boilerkit"]
+    assert calls == [3]                                   # one prediction pass over the pages
     assert metrics["available"] and metrics["n_blocks"] == 9
-    assert result["pages_with_list_labels"] == (3 if list_labels else 0)
-    assert ("without_list_labels" in metrics) == list_labels
-    if list_labels:
-        assert metrics["without_list_labels"]["n_blocks"] == 6
+    assert metrics["blocks"]["per_class"]["teaser"]["precision"] == pytest.approx(1 / 3)
+    assert "macro_f1" in metrics["intervals"]
