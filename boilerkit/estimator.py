@@ -132,6 +132,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, n_hashed_features: int = DEFAULTS["n_hashed_features"],  # type: ignore[assignment]
+                 repetition_features: bool = DEFAULTS["repetition_features"],  # type: ignore[assignment]
                  max_iter: int = DEFAULTS["max_iter"],  # type: ignore[assignment]
                  learning_rate: float = DEFAULTS["learning_rate"],  # type: ignore[assignment]
                  max_leaf_nodes: int = DEFAULTS["max_leaf_nodes"],  # type: ignore[assignment]
@@ -143,6 +144,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
                  stacking_folds: int = DEFAULTS["stacking_folds"],  # type: ignore[assignment]
                  random_state: int = DEFAULTS["random_state"]):  # type: ignore[assignment]
         self.n_hashed_features = n_hashed_features
+        self.repetition_features = repetition_features
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
@@ -249,7 +251,8 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         for page, page_labels in zip(pages, labels):
             if len(page) != len(page_labels):
                 raise ValueError(f"a page has {len(page)} blocks but {len(page_labels)} labels")
-        config = FeatureConfig(n_hashed=self.n_hashed_features)
+        config = FeatureConfig(n_hashed=self.n_hashed_features,
+                               repetition=bool(self.repetition_features))
         flat = np.asarray([label for page_labels in labels for label in page_labels],
                           dtype=object)
         flat_weights = np.concatenate(weights) if weights else np.zeros(0)

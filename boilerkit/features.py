@@ -55,6 +55,7 @@ _TAG_INDEX = {name: i for i, name in enumerate(TAG_GROUP_NAMES)}
 _TAG_INDEX_OF = {tag: _TAG_INDEX[group] for tag, group in _TAG_GROUPS.items()}
 _OTHER = _TAG_INDEX["other"]
 
+_DIGIT = re.compile(r"\d")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 #: Characters counted as punctuation, and those that end a sentence.
 PUNCTUATION = string.punctuation + "“”‘’«»„…–—·•|»›‹。、，！？：；（）「」"
@@ -94,6 +95,11 @@ NUMERIC_NAMES: tuple[str, ...] = (
     + tuple(f"{name}@{offset:+d}" for offset in _NEIGHBOUR_OFFSETS for name in _SHALLOW_NAMES)
     + tuple(f"exists@{offset:+d}" for offset in _NEIGHBOUR_OFFSETS)
 )
+#: Statistics of the blocks that repeat a block's structure (same tag path, container
+#: classes and own classes): cards of a listing repeat across many containers,
+#: paragraphs of an article repeat inside one, a menu's items inside one list.
+REPETITION_NAMES = ("repeat_log_count", "repeat_container_spread", "repeat_link_density",
+                    "repeat_char_share", "repeat_mean_log_chars")
 #: Rows per chunk when a page's rows are assembled piecewise.
 CHUNK_ROWS = 8192
 # A token cache larger than this is emptied rather than grown without bound.
@@ -106,24 +112,32 @@ class FeatureConfig:
 
     n_hashed: int = 256
     schema_version: int = FEATURE_SCHEMA_VERSION
+    #: Add the :data:`REPETITION_NAMES` columns; models saved before they existed
+    #: load without them.
+    repetition: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.n_hashed, int) or self.n_hashed < 1:
             raise ValueError(f"n_hashed must be a positive integer, got {self.n_hashed!r}")
 
     @property
+    def numeric_names(self) -> tuple[str, ...]:
+        return NUMERIC_NAMES + (REPETITION_NAMES if self.repetition else ())
+
+    @property
     def n_features(self) -> int:
-        return len(NUMERIC_NAMES) + self.n_hashed
+        return len(self.numeric_names) + self.n_hashed
 
     def feature_names(self) -> tuple[str, ...]:
-        return NUMERIC_NAMES + tuple(f"token_{i}" for i in range(self.n_hashed))
+        return self.numeric_names + tuple(f"token_{i}" for i in range(self.n_hashed))
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "hash": "crc32", "numeric_features": len(NUMERIC_NAMES)}
+        return {**asdict(self), "hash": "crc32", "numeric_features": len(self.numeric_names)}
 
     @classmethod
     def from_dict(cls, data: dict) -> FeatureConfig:
-        return cls(n_hashed=int(data["n_hashed"]), schema_version=int(data["schema_version"]))
+        return cls(n_hashed=int(data["n_hashed"]), schema_version=int(data["schema_version"]),
+                   repetition=bool(data.get("repetition", False)))
 
 
 def hashed_index(token: str, n_buckets: int) -> int:
@@ -180,6 +194,12 @@ def _title_core_words(title: str | None) -> set[str]:
     parts = [part for part in _TITLE_SEPARATORS.split(title) if part.strip()]
     core = max(parts, key=len) if parts else title
     return set(core.lower().translate(_PUNCTUATION_TO_SPACE).split())
+
+
+def _without_digits(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    if not _DIGIT.search(" ".join(tokens)):
+        return tokens
+    return tuple(token for token in tokens if not _DIGIT.search(token))
 
 
 class PageFeatures:
@@ -244,6 +264,39 @@ class PageFeatures:
                          window_means(self.link_density, size),
                          window_means(self.sentence_end, size)) for size in _WINDOWS]
         self._headline(texts, getattr(blocks, "title", None))
+        self.repetition = self._repetition(blocks, link_chars, visible) if config.repetition else None
+
+    def _repetition(self, blocks: Sequence[Block], link_chars: np.ndarray,
+                    visible: np.ndarray) -> np.ndarray:
+        """``(n, len(REPETITION_NAMES))``: each block's statistics over the blocks that share
+        its structure."""
+        n = self.n
+        # Class tokens with digits (post-1234) differ per card: left out of the structure.
+        plain: dict[int, tuple[str, ...]] = {}
+        group_of: dict[tuple, int] = {}
+        groups = np.empty(n, dtype=np.int64)
+        for i, block in enumerate(blocks):
+            ancestors, own = block.ancestor_tokens, block.own_tokens
+            kept = plain.get(id(ancestors))
+            if kept is None:
+                kept = plain[id(ancestors)] = _without_digits(ancestors[-8:])
+            if own:
+                own = _without_digits(own)
+            groups[i] = group_of.setdefault((block.tag_path, kept, own), len(group_of))
+        n_groups = len(group_of)
+        count = np.bincount(groups, minlength=n_groups).astype(np.float64)
+        # Distinct parents per group: the distinct (group, parent) pairs, counted by group.
+        pairs = np.unique(groups * (int(self.parent_ids.max()) + 2) + self.parent_ids + 1)
+        containers = np.bincount(pairs // (int(self.parent_ids.max()) + 2), minlength=n_groups)
+        chars = np.bincount(groups, self.chars, minlength=n_groups)
+        links = np.bincount(groups, link_chars, minlength=n_groups)
+        visible_chars = np.bincount(groups, visible, minlength=n_groups)
+        log_chars = np.bincount(groups, self.log_chars, minlength=n_groups)
+        per_group = np.column_stack([
+            np.log1p(count), containers / count, np.minimum(links / np.maximum(visible_chars, 1), 1.0),
+            chars / max(self.total_chars, 1), log_chars / count,
+        ])
+        return per_group[groups]
 
     def _headline(self, texts: list[str], title: str | None) -> None:
         """Where each block sits relative to the headline: the <title> match and the <h1>."""
@@ -297,8 +350,9 @@ class PageFeatures:
         if stop <= start:
             return np.zeros((0, n_features + spare_columns), dtype=np.float32)
         matrix = np.empty((stop - start, n_features + spare_columns), dtype=np.float32)
-        self._numeric(start, stop, matrix[:, :len(NUMERIC_NAMES)])
-        self._token_columns(start, stop, matrix, len(NUMERIC_NAMES))
+        n_numeric = len(self.config.numeric_names)
+        self._numeric(start, stop, matrix[:, :n_numeric])
+        self._token_columns(start, stop, matrix, n_numeric)
         return matrix
 
     def _token_columns(self, start: int, stop: int, matrix: np.ndarray, column: int) -> None:
@@ -377,6 +431,8 @@ class PageFeatures:
             neighbour[:, -1] = present & (self.parent_ids[source] == self.parent_ids[part])
             width += n_shallow
             matrix[:, exists_at + j] = present
+        if self.repetition is not None:
+            matrix[:, len(NUMERIC_NAMES):] = self.repetition[part]
 
     def _buckets(self, tokens: list[str]) -> list[int]:
         cache = self.token_cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 #: Parameter name -> default, in the order of ``BlockClassifier.__init__``.
 DEFAULTS: dict[str, object] = {
     "n_hashed_features": 256,
+    "repetition_features": False,
     "max_iter": 100,
     "learning_rate": 0.15,
     "max_leaf_nodes": 31,

@@ -17,8 +17,8 @@ from conftest import compiled_or_python
 from boilerkit import Block, build_blocks, parse_html
 from boilerkit import features as features_module
 from boilerkit.features import (
-    FEATURE_SCHEMA_VERSION, NUMERIC_NAMES, FeatureConfig, PageFeatures, feature_matrix,
-    page_matrix, text_stats,
+    FEATURE_SCHEMA_VERSION, NUMERIC_NAMES, REPETITION_NAMES, FeatureConfig, PageFeatures,
+    feature_matrix, page_matrix, text_stats,
 )
 
 COLUMN = {name: i for i, name in enumerate(NUMERIC_NAMES)}
@@ -327,3 +327,56 @@ def test_features_do_not_depend_on_the_hash_seed():
         assert result.returncode == 0, result.stderr
         digests.add(result.stdout.strip())
     assert len(digests) == 1
+
+
+# --------------------------------------------------------------------------- repetition
+
+_LISTING = (
+    '<ul class="menu"><li><a href="/a">Home</a></li><li><a href="/b">World</a></li>'
+    '<li><a href="/c">Sport</a></li></ul>'
+    '<div class="body"><p>One paragraph of the story, with a full sentence.</p>'
+    '<p>Another paragraph of the same story, also a sentence.</p></div>'
+    + "".join(f'<article class="card post-{i}"><h3><a href="/s{i}">Story {i}</a></h3>'
+              f'<p>Excerpt of story {i}.</p></article>' for i in range(4))
+)
+
+
+def _repetition(body: str) -> tuple[list[str], np.ndarray]:
+    blocks = _blocks(body)
+    config = FeatureConfig(n_hashed=16, repetition=True)
+    matrix = page_matrix(blocks, config)
+    start = len(NUMERIC_NAMES)
+    return [b.text for b in blocks], matrix[:, start:start + len(REPETITION_NAMES)]
+
+
+def test_repetition_columns_are_only_there_when_asked_for():
+    blocks = _blocks(_LISTING)
+    plain, wide = FeatureConfig(n_hashed=16), FeatureConfig(n_hashed=16, repetition=True)
+    assert wide.n_features == plain.n_features + len(REPETITION_NAMES)
+    assert wide.feature_names()[len(NUMERIC_NAMES):][:len(REPETITION_NAMES)] == REPETITION_NAMES
+    with_columns = page_matrix(blocks, wide)
+    np.testing.assert_array_equal(with_columns[:, :len(NUMERIC_NAMES)],
+                                  page_matrix(blocks, plain)[:, :len(NUMERIC_NAMES)])
+    assert FeatureConfig.from_dict(wide.to_dict()) == wide
+    # A model saved before the columns existed has no "repetition" key.
+    assert FeatureConfig.from_dict({"n_hashed": 16, "schema_version": 4}) == plain
+
+
+def test_cards_repeat_across_containers_and_paragraphs_inside_one():
+    texts, columns = _repetition(_LISTING)
+    row = {text: columns[i] for i, text in enumerate(texts)}
+    col = {name: i for i, name in enumerate(REPETITION_NAMES)}
+    card, menu = row["Story 2"], row["World"]
+    paragraph = row["Another paragraph of the same story, also a sentence."]
+    # The four card headlines share a structure although their classes carry numbers.
+    assert card[col["repeat_log_count"]] == pytest.approx(math.log1p(4))
+    assert card[col["repeat_container_spread"]] == 1.0  # each in its own card
+    assert card[col["repeat_link_density"]] == 1.0
+    assert paragraph[col["repeat_log_count"]] == pytest.approx(math.log1p(2))
+    assert paragraph[col["repeat_container_spread"]] == 0.5  # both in one container
+    assert paragraph[col["repeat_link_density"]] == 0.0
+    assert menu[col["repeat_log_count"]] == pytest.approx(math.log1p(3))
+    assert menu[col["repeat_container_spread"]] == pytest.approx(1 / 3)
+    share = sum(len(t) for t in texts if t.startswith("Story")) / sum(len(t) for t in texts)
+    assert card[col["repeat_char_share"]] == pytest.approx(share, rel=1e-5)
+    assert np.isfinite(columns).all()
