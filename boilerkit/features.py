@@ -264,7 +264,8 @@ class PageFeatures:
                          window_means(self.link_density, size),
                          window_means(self.sentence_end, size)) for size in _WINDOWS]
         self._headline(texts, getattr(blocks, "title", None))
-        self.repetition = self._repetition(blocks, link_chars, visible) if config.repetition else None
+        self.repetition = (self._repetition(blocks, link_chars, visible) if config.repetition
+                           else None)
 
     def _repetition(self, blocks: Sequence[Block], link_chars: np.ndarray,
                     visible: np.ndarray) -> np.ndarray:
@@ -272,28 +273,35 @@ class PageFeatures:
         its structure."""
         n = self.n
         # Class tokens with digits (post-1234) differ per card: left out of the structure.
-        plain: dict[int, tuple[str, ...]] = {}
+        # Token tuples are shared by the blocks of a container or a class: clean each once.
+        plain_ancestors: dict[int, tuple[str, ...]] = {}
+        plain_own: dict[int, tuple[str, ...]] = {}
         group_of: dict[tuple, int] = {}
         groups = np.empty(n, dtype=np.int64)
         for i, block in enumerate(blocks):
             ancestors, own = block.ancestor_tokens, block.own_tokens
-            kept = plain.get(id(ancestors))
+            kept = plain_ancestors.get(id(ancestors))
             if kept is None:
-                kept = plain[id(ancestors)] = _without_digits(ancestors[-8:])
+                kept = plain_ancestors[id(ancestors)] = _without_digits(ancestors[-8:])
             if own:
-                own = _without_digits(own)
+                kept_own = plain_own.get(id(own))
+                if kept_own is None:
+                    kept_own = plain_own[id(own)] = _without_digits(own)
+                own = kept_own
             groups[i] = group_of.setdefault((block.tag_path, kept, own), len(group_of))
         n_groups = len(group_of)
         count = np.bincount(groups, minlength=n_groups).astype(np.float64)
         # Distinct parents per group: the distinct (group, parent) pairs, counted by group.
-        pairs = np.unique(groups * (int(self.parent_ids.max()) + 2) + self.parent_ids + 1)
-        containers = np.bincount(pairs // (int(self.parent_ids.max()) + 2), minlength=n_groups)
+        span = int(self.parent_ids.max()) + 2  # parent ids run from -1
+        pairs = np.unique(groups * span + self.parent_ids + 1)
+        containers = np.bincount(pairs // span, minlength=n_groups)
         chars = np.bincount(groups, self.chars, minlength=n_groups)
         links = np.bincount(groups, link_chars, minlength=n_groups)
         visible_chars = np.bincount(groups, visible, minlength=n_groups)
         log_chars = np.bincount(groups, self.log_chars, minlength=n_groups)
         per_group = np.column_stack([
-            np.log1p(count), containers / count, np.minimum(links / np.maximum(visible_chars, 1), 1.0),
+            np.log1p(count), containers / count,
+            np.minimum(links / np.maximum(visible_chars, 1), 1.0),
             chars / max(self.total_chars, 1), log_chars / count,
         ])
         return per_group[groups]
