@@ -264,13 +264,15 @@ class PageFeatures:
                          window_means(self.link_density, size),
                          window_means(self.sentence_end, size)) for size in _WINDOWS]
         self._headline(texts, getattr(blocks, "title", None))
+        # Kept per group, and spread over the blocks chunk by chunk: a page of a million
+        # blocks would otherwise hold a million rows of them.
         self.repetition = (self._repetition(blocks, link_chars, visible) if config.repetition
                            else None)
 
     def _repetition(self, blocks: Sequence[Block], link_chars: np.ndarray,
-                    visible: np.ndarray) -> np.ndarray:
-        """``(n, len(REPETITION_NAMES))``: each block's statistics over the blocks that share
-        its structure."""
+                    visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The group of each block (the blocks that share its structure) and each group's
+        ``len(REPETITION_NAMES)`` statistics."""
         n = self.n
         # Class tokens with digits (post-1234) differ per card: left out of the structure.
         # Token tuples are shared by the blocks of a container or a class: clean each once.
@@ -304,7 +306,7 @@ class PageFeatures:
             np.minimum(links / np.maximum(visible_chars, 1), 1.0),
             chars / max(self.total_chars, 1), log_chars / count,
         ])
-        return per_group[groups]
+        return groups, per_group
 
     def _headline(self, texts: list[str], title: str | None) -> None:
         """Where each block sits relative to the headline: the <title> match and the <h1>."""
@@ -440,7 +442,8 @@ class PageFeatures:
             width += n_shallow
             matrix[:, exists_at + j] = present
         if self.repetition is not None:
-            matrix[:, len(NUMERIC_NAMES):] = self.repetition[part]
+            groups, per_group = self.repetition
+            matrix[:, len(NUMERIC_NAMES):] = per_group[groups[part]]
 
     def _buckets(self, tokens: list[str]) -> list[int]:
         cache = self.token_cache
