@@ -1157,6 +1157,135 @@ done:
     return cells;
 }
 
+/* ------------------------------------------------------------------ repetition */
+
+static int has_decimal(PyObject *token) {
+    if (!PyUnicode_Check(token)) {
+        PyErr_SetString(PyExc_TypeError, "structure_groups: tokens must be str");
+        return -1;
+    }
+    int kind = PyUnicode_KIND(token);
+    const void *data = PyUnicode_DATA(token);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(token);
+    for (Py_ssize_t i = 0; i < length; i++)
+        if (Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i))) return 1;
+    return 0;
+}
+
+/* The tokens without those holding a decimal digit (features._without_digits): the same
+ * tuple when none does. */
+static PyObject *without_digits(PyObject *tokens) {
+    Py_ssize_t n = PyTuple_GET_SIZE(tokens), kept = 0;
+    int any = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int found = has_decimal(PyTuple_GET_ITEM(tokens, i));
+        if (found < 0) return NULL;
+        any |= found;
+    }
+    if (!any) { Py_INCREF(tokens); return tokens; }
+    PyObject *out = PyTuple_New(n);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *token = PyTuple_GET_ITEM(tokens, i);
+        if (!has_decimal(token)) {
+            Py_INCREF(token);
+            PyTuple_SET_ITEM(out, kept++, token);
+        }
+    }
+    if (_PyTuple_Resize(&out, kept) < 0) return NULL;
+    return out;
+}
+
+/* The cleaned tuple of `tokens` (its last `keep` items when keep > 0), computed once per
+ * tuple object: blocks of one container or class share theirs. Returns a new reference. */
+static PyObject *cleaned(PyObject *cache, PyObject *tokens, Py_ssize_t keep) {
+    PyObject *key = PyLong_FromVoidPtr(tokens);
+    if (key == NULL) return NULL;
+    PyObject *found = PyDict_GetItemWithError(cache, key);
+    if (found != NULL) {
+        Py_DECREF(key);
+        Py_INCREF(found);
+        return found;
+    }
+    PyObject *value = NULL;
+    if (!PyErr_Occurred()) {
+        PyObject *tail = keep > 0 ? tuple_slice_end(tokens, keep) : (Py_INCREF(tokens), tokens);
+        if (tail != NULL) {
+            value = without_digits(tail);
+            Py_DECREF(tail);
+        }
+        if (value != NULL && PyDict_SetItem(cache, key, value) < 0) Py_CLEAR(value);
+    }
+    Py_DECREF(key);
+    return value;
+}
+
+/* structure_groups(blocks, keep) -> bytes of int64: each block's group, numbered in order
+ * of first appearance, where a group is the blocks with the same tag path, the same
+ * digit-free last `keep` container tokens and the same digit-free own tokens
+ * (features.PageFeatures._repetition). The blocks keep their token tuples alive, so a
+ * tuple's address identifies it for the call. */
+static PyObject *structure_groups(PyObject *self, PyObject *args) {
+    PyObject *blocks;
+    Py_ssize_t keep;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &blocks, &keep)) return NULL;
+    static PyObject *fields[3];
+    static const char *field_names[3] = {"ancestor_tokens", "own_tokens", "tag_path"};
+    for (int f = 0; f < 3; f++)
+        if (fields[f] == NULL && (fields[f] = PyUnicode_InternFromString(field_names[f])) == NULL)
+            return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(blocks);
+    PyObject *result = NULL, *ancestor_cache = PyDict_New(), *own_cache = PyDict_New(),
+             *group_of = PyDict_New();
+    int64_t *groups = PyMem_Malloc((n ? n : 1) * sizeof(int64_t));
+    if (ancestor_cache == NULL || own_cache == NULL || group_of == NULL || groups == NULL) {
+        if (groups == NULL) PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *block = PyList_GET_ITEM(blocks, i), *values[3] = {NULL, NULL, NULL};
+        PyObject *kept = NULL, *own = NULL, *key = NULL;
+        int ok = 1;
+        for (int f = 0; f < 3 && ok; f++) {
+            values[f] = PyObject_GetAttr(block, fields[f]);
+            ok = values[f] != NULL && PyTuple_Check(values[f]);
+        }
+        if (ok) {
+            kept = cleaned(ancestor_cache, values[0], keep);
+            own = PyTuple_GET_SIZE(values[1]) ? cleaned(own_cache, values[1], 0)
+                                              : (Py_INCREF(values[1]), values[1]);
+            if (kept != NULL && own != NULL) key = PyTuple_Pack(3, values[2], kept, own);
+        } else if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "structure_groups: token fields must be tuples");
+        }
+        if (key != NULL) {
+            PyObject *index = PyDict_GetItemWithError(group_of, key);
+            if (index != NULL) {
+                groups[i] = PyLong_AsLongLong(index);
+            } else if (!PyErr_Occurred()) {
+                groups[i] = PyDict_GET_SIZE(group_of);
+                PyObject *number = PyLong_FromLongLong(groups[i]);
+                if (number == NULL || PyDict_SetItem(group_of, key, number) < 0) Py_CLEAR(key);
+                Py_XDECREF(number);
+            } else {
+                Py_CLEAR(key);
+            }
+        }
+        for (int f = 0; f < 3; f++) Py_XDECREF(values[f]);
+        Py_XDECREF(kept);
+        Py_XDECREF(own);
+        if (key == NULL) goto done;
+        Py_DECREF(key);
+    }
+    result = PyBytes_FromStringAndSize((const char *)groups, n * (Py_ssize_t)sizeof(int64_t));
+done:
+    Py_XDECREF(ancestor_cache);
+    Py_XDECREF(own_cache);
+    Py_XDECREF(group_of);
+    PyMem_Free(groups);
+    return result;
+}
+
 /* ------------------------------------------------------------------ trees */
 
 static int check_buffer(Py_buffer *view, Py_ssize_t itemsize, Py_ssize_t count,
@@ -1637,6 +1766,7 @@ static PyMethodDef methods[] = {
     {"configure_text", configure_text, METH_VARARGS, "Set the characters text_stats counts."},
     {"text_stats", text_stats, METH_O, "Character counts of block texts."},
     {"hash_tokens", hash_tokens, METH_VARARGS, "Hashed token counts of blocks."},
+    {"structure_groups", structure_groups, METH_VARARGS, "Repeated-structure group of blocks."},
     {"pack_trees", pack_trees, METH_VARARGS, "Pack tree nodes for predict_trees."},
     {"predict_trees", predict_trees, METH_VARARGS, "Sum the leaf values of tree ensembles."},
     {"predict_masks", predict_masks, METH_VARARGS, "Sum tree ensembles with leaf masks."},

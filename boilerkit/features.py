@@ -56,6 +56,8 @@ _TAG_INDEX_OF = {tag: _TAG_INDEX[group] for tag, group in _TAG_GROUPS.items()}
 _OTHER = _TAG_INDEX["other"]
 
 _DIGIT = re.compile(r"\d")
+# Container class tokens that define a block's structure (the nearest ones).
+_REPEAT_ANCESTOR_TOKENS = 8
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 #: Characters counted as punctuation, and those that end a sentence.
 PUNCTUATION = string.punctuation + "“”‘’«»„…–—·•|»›‹。、，！？：；（）「」"
@@ -202,6 +204,38 @@ def _without_digits(tokens: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(token for token in tokens if not _DIGIT.search(token))
 
 
+def structure_groups(blocks: Sequence[Block], use_speedups: bool = True) -> np.ndarray:
+    """Each block's group, numbered in order of first appearance: the blocks with the same
+    tag path, the same classes of their nearest containers and the same own classes.
+
+    Class tokens with digits (``post-1234``) differ per card, so they are left out.
+    """
+    if use_speedups and _speedups is not None:
+        try:
+            return np.frombuffer(_speedups.structure_groups(list(blocks), _REPEAT_ANCESTOR_TOKENS),
+                                 dtype=np.int64)
+        except TypeError:  # token fields that are not tuples: the Python path takes them
+            pass
+    # Token tuples are shared by the blocks of a container or a class: clean each once.
+    plain_ancestors: dict[int, tuple[str, ...]] = {}
+    plain_own: dict[int, tuple[str, ...]] = {}
+    group_of: dict[tuple, int] = {}
+    groups = np.empty(len(blocks), dtype=np.int64)
+    for i, block in enumerate(blocks):
+        ancestors, own = block.ancestor_tokens, block.own_tokens
+        kept = plain_ancestors.get(id(ancestors))
+        if kept is None:
+            kept = plain_ancestors[id(ancestors)] = _without_digits(
+                tuple(ancestors[-_REPEAT_ANCESTOR_TOKENS:]))
+        if own:
+            kept_own = plain_own.get(id(own))
+            if kept_own is None:
+                kept_own = plain_own[id(own)] = _without_digits(tuple(own))
+            own = kept_own
+        groups[i] = group_of.setdefault((tuple(block.tag_path), kept, own), len(group_of))
+    return groups
+
+
 class PageFeatures:
     """The feature rows of one page.
 
@@ -273,25 +307,8 @@ class PageFeatures:
                     visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The group of each block (the blocks that share its structure) and each group's
         ``len(REPETITION_NAMES)`` statistics."""
-        n = self.n
-        # Class tokens with digits (post-1234) differ per card: left out of the structure.
-        # Token tuples are shared by the blocks of a container or a class: clean each once.
-        plain_ancestors: dict[int, tuple[str, ...]] = {}
-        plain_own: dict[int, tuple[str, ...]] = {}
-        group_of: dict[tuple, int] = {}
-        groups = np.empty(n, dtype=np.int64)
-        for i, block in enumerate(blocks):
-            ancestors, own = block.ancestor_tokens, block.own_tokens
-            kept = plain_ancestors.get(id(ancestors))
-            if kept is None:
-                kept = plain_ancestors[id(ancestors)] = _without_digits(ancestors[-8:])
-            if own:
-                kept_own = plain_own.get(id(own))
-                if kept_own is None:
-                    kept_own = plain_own[id(own)] = _without_digits(own)
-                own = kept_own
-            groups[i] = group_of.setdefault((block.tag_path, kept, own), len(group_of))
-        n_groups = len(group_of)
+        groups = structure_groups(blocks, self.use_speedups)
+        n_groups = int(groups.max()) + 1
         count = np.bincount(groups, minlength=n_groups).astype(np.float64)
         # Distinct parents per group: the distinct (group, parent) pairs, counted by group.
         span = int(self.parent_ids.max()) + 2  # parent ids run from -1

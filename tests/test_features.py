@@ -18,7 +18,7 @@ from boilerkit import Block, build_blocks, parse_html
 from boilerkit import features as features_module
 from boilerkit.features import (
     FEATURE_SCHEMA_VERSION, NUMERIC_NAMES, REPETITION_NAMES, FeatureConfig, PageFeatures,
-    feature_matrix, page_matrix, text_stats,
+    feature_matrix, page_matrix, structure_groups, text_stats,
 )
 
 COLUMN = {name: i for i, name in enumerate(NUMERIC_NAMES)}
@@ -380,3 +380,21 @@ def test_cards_repeat_across_containers_and_paragraphs_inside_one():
     share = sum(len(t) for t in texts if t.startswith("Story")) / sum(len(t) for t in texts)
     assert card[col["repeat_char_share"]] == pytest.approx(share, rel=1e-5)
     assert np.isfinite(columns).all()
+
+
+def test_structure_groups_of_both_paths_agree():
+    blocks = list(build_blocks(parse_html(EXAMPLE.read_bytes())))
+    # Decimal digits of any script are left out; a superscript two is not a decimal digit.
+    container = ("list", "post-12")
+    blocks += [Block("a", "p", own_tokens=own, ancestor_tokens=container, tag_path=("div", "p"))
+               for own in (("card", "card-١٢"), ("card",), ("x²",), ("x",))]
+    groups = structure_groups(blocks)
+    np.testing.assert_array_equal(groups, structure_groups(blocks, use_speedups=False))
+    assert list(np.unique(groups)) == list(range(groups.max() + 1))  # numbered from 0
+    card_digits, card, superscript, plain = groups[-4:]
+    assert card_digits == card and len({card, superscript, plain}) == 3
+    # Token fields that are not tuples go through the Python path.
+    listed = [Block("a", "p", own_tokens=["card"], ancestor_tokens=["list", "post-1"],
+                    tag_path=["div", "p"]), Block("b", "p", own_tokens=("card",),
+                                              ancestor_tokens=("list",), tag_path=("div", "p"))]
+    assert list(structure_groups(listed)) == [0, 0]
