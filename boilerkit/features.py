@@ -8,6 +8,9 @@ character as a word, and no stop-word list is used. A page's rows hold
   blocks, the same shallow statistics for the two blocks before and after,
   and where the block sits relative to the page's headline (the ``<h1>`` and
   the block that matches the ``<title>``);
+- optionally (:attr:`FeatureConfig.repetition`), statistics of the blocks that
+  repeat the block's structure (:func:`structure_groups`), which tell a list
+  of cards from the paragraphs of one article;
 - hashed tokens: class/id/role tokens of the block (``own:``), its ancestors
   (``anc:``) and its inline children (``in:``), bigrams of its last four tags
   (``path:a>b``) and the words of blocks of at most six words (``word:``),
@@ -210,10 +213,11 @@ def structure_groups(blocks: Sequence[Block], use_speedups: bool = True) -> np.n
 
     Class tokens with digits (``post-1234``) differ per card, so they are left out.
     """
-    if use_speedups and _speedups is not None:
+    # getattr: an accelerator built before this function existed lacks it.
+    compiled = getattr(_speedups, "structure_groups", None) if use_speedups else None
+    if compiled is not None:
         try:
-            return np.frombuffer(_speedups.structure_groups(list(blocks), _REPEAT_ANCESTOR_TOKENS),
-                                 dtype=np.int64)
+            return np.frombuffer(compiled(list(blocks), _REPEAT_ANCESTOR_TOKENS), dtype=np.int64)
         except TypeError:  # token fields that are not tuples: the Python path takes them
             pass
     # Token tuples are shared by the blocks of a container or a class: clean each once.
