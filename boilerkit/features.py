@@ -304,8 +304,8 @@ class PageFeatures:
         self._headline(texts, getattr(blocks, "title", None))
         # Kept per group, and spread over the blocks chunk by chunk: a page of a million
         # blocks would otherwise hold a million rows of them.
-        self.repetition = (self._repetition(blocks, link_chars, visible) if config.repetition
-                           else None)
+        self.repetition_by_group = (self._repetition(blocks, link_chars, visible)
+                                    if config.repetition else None)
 
     def _repetition(self, blocks: Sequence[Block], link_chars: np.ndarray,
                     visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -462,8 +462,8 @@ class PageFeatures:
             neighbour[:, -1] = present & (self.parent_ids[source] == self.parent_ids[part])
             width += n_shallow
             matrix[:, exists_at + j] = present
-        if self.repetition is not None:
-            groups, per_group = self.repetition
+        if self.repetition_by_group is not None:
+            groups, per_group = self.repetition_by_group
             matrix[:, len(NUMERIC_NAMES):] = per_group[groups[part]]
 
     def _buckets(self, tokens: list[str]) -> list[int]:

@@ -125,10 +125,14 @@ def test_spare_columns_come_after_the_features():
 def test_feature_schema_is_pinned_by_a_hash_of_the_example_page_features():
     # Any change to what blocks.py or features.py compute changes this hash: bump
     # FEATURE_SCHEMA_VERSION (saved models record it) and update the hash.
+    # The shipped model reads the repetition columns too, so they are pinned as well.
     blocks = build_blocks(parse_html(EXAMPLE.read_bytes()))
-    matrix = page_matrix(blocks, FeatureConfig())
-    digest = hashlib.sha256(np.round(matrix.astype(np.float64), 4).tobytes()).hexdigest()
-    assert (FEATURE_SCHEMA_VERSION, digest[:16]) == (4, "433f5a7d53706696")
+    digests = []
+    for config in (FeatureConfig(), FeatureConfig(repetition=True)):
+        matrix = page_matrix(blocks, config)
+        digests.append(
+            hashlib.sha256(np.round(matrix.astype(np.float64), 4).tobytes()).hexdigest()[:16])
+    assert (FEATURE_SCHEMA_VERSION, *digests) == (4, "433f5a7d53706696", "8b9cad5b6787557a")
 
 
 def test_text_stats_of_both_paths_agree(monkeypatch):
