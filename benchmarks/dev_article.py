@@ -1,12 +1,14 @@
 """Article F1 on the ``dev`` split, for comparing models (and peers) before a test run.
 
     python benchmarks/dev_article.py MODEL [MODEL ...] [--peers trafilatura,readability]
-                                     [--min-probability 0.55 ...]
+                                     [--min-probability 0.55 ...] [--per-page]
 
 Scores boilerkit's article text with each model, and optionally peers, on the ``dev`` pages
 of the modern article sources, with the scorers of ``run.py``: snippet F1 on
 trafilatura-eval, token F1 on the others (WCXB too). Only dev pages are scored: tune on
 dev, score test once with ``run.py``; training pages are never scored either.
+``--per-page`` also prints each token-scored page's F1 per extractor, to find the pages
+where one extractor loses.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-probability", type=float, nargs="+", default=[0.0],
                         metavar="P", help="extract's min_probability, one column per value")
     parser.add_argument("--sources", default=",".join(SOURCES))
+    parser.add_argument("--per-page", action="store_true",
+                        help="print every token-scored page's F1 too")
     args = parser.parse_args(argv)
     from boilerkit.datasets.corpus import load_dropped
     from boilerkit.datasets.sources import load_source
@@ -86,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception:  # noqa: BLE001 - a failure scores as an empty output
                     out = ""
                 scores[name].append(_score(source, out, references, with_, without))
+            if args.per_page and source in TOKEN_SOURCES:
+                print(f"  {page.page_id} | " + " | ".join(
+                    f"{values[-1]:.3f}" for values in scores.values()), flush=True)
         figures = []
         for name, values in scores.items():
             if source in TOKEN_SOURCES:

@@ -363,6 +363,7 @@ typedef struct {
     const xmlChar *name;  /* NULL for the sentinels */
     const xmlChar *ns;    /* namespace href or NULL */
     int kind;             /* 0 inline, 1 block, 2 link */
+    Py_ssize_t outer_target; /* a link's: the enclosing link's target length */
 } Frame;
 
 typedef struct {
@@ -374,6 +375,7 @@ typedef struct {
     PyObject *inner_tokens;                                  /* owned list */
     Buffer text;
     Py_ssize_t link_chars, link_count, image_count, input_count;
+    Py_ssize_t link_targets, enclosing_target; /* boilerkit.blocks.link_target_length */
 } OpenBlock;
 
 #define TAG_CACHE 64 /* power of two */
@@ -383,7 +385,7 @@ typedef struct {
     PyObject *string; /* owned */
 } TagEntry;
 
-enum { BLOCK_FIELDS = 18 }; /* the slots of boilerkit.blocks.Block */
+enum { BLOCK_FIELDS = 19 }; /* the slots of boilerkit.blocks.Block */
 
 /* Whether slots is a tuple of count member descriptors (a class's __slots__), else a
  * TypeError naming who asked. */
@@ -422,6 +424,7 @@ typedef struct {
     PyObject *path; /* owned */
     void *doc;
     Int64s ancestors, subtree_end, numbers, visible;
+    Py_ssize_t link_target; /* the innermost open link's target length */
     Frame *frames;
     Py_ssize_t n_frames, frames_capacity;
     OpenBlock *open;
@@ -647,7 +650,7 @@ static int flush(Walk *walk, OpenBlock *block) {
             block->ancestor_tokens, inner_tuple, block->tag_path,
             PyLong_FromSsize_t(block->link_chars), PyLong_FromSsize_t(block->link_count),
             PyLong_FromSsize_t(block->image_count), PyLong_FromSsize_t(block->input_count),
-            Py_None, walk->locator};
+            PyLong_FromSsize_t(block->link_targets), Py_None, walk->locator};
         Py_INCREF(block->tag);
         Py_INCREF(block->ancestor_tokens);
         Py_INCREF(block->tag_path);
@@ -665,14 +668,15 @@ static int flush(Walk *walk, OpenBlock *block) {
         for (int level = 0; level < LEVELS; level++)
             if (int64s_add(&walk->ancestors, block->ancestors[level]) < 0) return -1;
         /* boilerkit.blocks.NUMBER_FIELDS */
-        int64_t numbers[8] = {block->depth, (int64_t)block->context, block->element_id,
+        int64_t numbers[9] = {block->depth, (int64_t)block->context, block->element_id,
                               block->parent_id, block->link_chars, block->link_count,
-                              block->image_count, block->input_count};
-        for (int i = 0; i < 8; i++)
+                              block->image_count, block->input_count, block->link_targets};
+        for (int i = 0; i < 9; i++)
             if (int64s_add(&walk->numbers, numbers[i]) < 0) return -1;
     }
     block->text.length = 0;
     block->link_chars = block->link_count = block->image_count = block->input_count = 0;
+    block->link_targets = block->enclosing_target;
     if (PyList_SetSlice(block->inner_tokens, 0, PyList_GET_SIZE(block->inner_tokens), NULL) < 0)
         return -1;
     return 0;
@@ -712,6 +716,52 @@ static OpenBlock *push_open(Walk *walk) {
     return block;
 }
 
+#define MAX_LINK_TARGET 100 /* boilerkit.blocks.MAX_LINK_TARGET */
+
+static inline int is_href_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static inline int is_scheme_char(char c) {
+    return is_lower(c) || is_upper(c) || is_digit(c) || c == '+' || c == '-' || c == '.';
+}
+
+/* boilerkit.blocks.link_target_length of the node's href: the bytes after the scheme and
+ * host, without the fragment; 0 for links that go nowhere on the web. */
+static int link_target_length(Walk *walk, xmlNode *node, Py_ssize_t *length) {
+    Buffer *href = &walk->scratch;
+    *length = 0;
+    int found = attribute(node, "href", href);
+    if (found <= 0) return found;
+    const char *p = href->data, *stop = href->data + href->length;
+    while (p < stop && is_href_space(*p)) p++;
+    while (stop > p && is_href_space(stop[-1])) stop--;
+    const char *hash = memchr(p, '#', stop - p);
+    if (hash != NULL) stop = hash;
+    const char *start = p;
+    int has_host = 0;
+    if (stop - p >= 2 && p[0] == '/' && p[1] == '/') {
+        start = p + 2;
+        has_host = 1;
+    } else {
+        const char *colon = memchr(p, ':', stop - p);
+        if (colon != NULL && colon > p) {
+            const char *q = p;
+            while (q < colon && is_scheme_char(*q)) q++;
+            if (q == colon) {
+                if (stop - colon < 3 || colon[1] != '/' || colon[2] != '/') return 0;
+                start = colon + 3;
+                has_host = 1;
+            }
+        }
+    }
+    if (has_host)
+        while (start < stop && *start != '/' && *start != '?') start++;
+    Py_ssize_t n = stop - start;
+    *length = n < MAX_LINK_TARGET ? n : MAX_LINK_TARGET;
+    return 0;
+}
+
 /* Start an element: returns 1 if its children are to be walked, 0 if skipped, -1 on error. */
 static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_depth) {
     const xmlChar *ns = (node->ns != NULL) ? node->ns->href : NULL;
@@ -736,6 +786,7 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
         Py_INCREF(tokens);
     }
     int kind = 0;
+    Py_ssize_t outer_target = 0;
     if (info != NULL && info->block) {
         if (walk->n_open && flush(walk, &walk->open[walk->n_open - 1]) < 0) goto fail;
         /* The tag path: up to max_path - 1 enclosing tags, then its own. */
@@ -782,6 +833,7 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
         for (int level = 0; level < LEVELS; level++)
             block->ancestors[level] = walk->frames[walk->n_frames - 1 - level].id;
         block->context = context;
+        block->enclosing_target = block->link_targets = *link_depth ? walk->link_target : 0;
         block->own_tokens = own;
         own = NULL;
         block->ancestor_tokens = parent->tokens;
@@ -793,10 +845,18 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
         kind = 1;
     } else {
         int counted = info ? info->counted : 0;
-        if (counted == 1) { ++*link_depth; kind = 2; }
+        if (counted == 1) {
+            ++*link_depth;
+            kind = 2;
+            outer_target = walk->link_target;
+            if (link_target_length(walk, node, &walk->link_target) < 0) goto fail;
+        }
         if (walk->n_open) {
             OpenBlock *current = &walk->open[walk->n_open - 1];
-            if (counted == 1) current->link_count++;
+            if (counted == 1) {
+                current->link_count++;
+                current->link_targets += walk->link_target;
+            }
             else if (counted == 2) current->image_count++;
             else if (counted == 5) { if (buffer_add(&current->text, "\n", 1) < 0) goto fail; }
             else if (counted == 3 || counted == 4) {
@@ -831,7 +891,7 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
         }
     }
     Py_XDECREF(own);
-    Frame frame = {id, context, tokens, node->name, ns, kind};
+    Frame frame = {id, context, tokens, node->name, ns, kind, outer_target};
     if (push_frame(walk, frame) < 0) { Py_DECREF(tokens); return -1; }
     return 1;
 fail:
@@ -852,6 +912,7 @@ static int end_element(Walk *walk, long element_id, int *link_depth) {
         if (status < 0) return -1;
     } else if (frame.kind == 2) {
         --*link_depth;
+        walk->link_target = frame.outer_target;
     }
     return 0;
 }
@@ -890,7 +951,7 @@ static PyObject *walk_tree(PyObject *self, PyObject *args) {
     if (walk.blocks == NULL || walk.token_cache == NULL || empty == NULL) goto fail;
     if (int64s_add(&walk.subtree_end, 0) < 0) goto fail;
     for (int i = 0; i < LEVELS; i++) {
-        Frame sentinel = {-1, 0, empty, NULL, NULL, 0};
+        Frame sentinel = {-1, 0, empty, NULL, NULL, 0, 0};
         Py_INCREF(empty);
         if (push_frame(&walk, sentinel) < 0) { Py_DECREF(empty); goto fail; }
     }

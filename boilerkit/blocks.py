@@ -9,8 +9,8 @@ blocks that share the same element (and XPath). Text inside ``head``,
 :data:`SKIPPED_TAGS` is never part of a block, and whitespace-only blocks are
 dropped.
 
-The walk records, per block, what the features need (text, link text, tag,
-context flags, class/id tokens, depth) and, per page, the subtree statistics
+The walk records, per block, what the features need (text, link text, the
+length of its links' targets, tag, context flags, class/id tokens, depth) and, per page, the subtree statistics
 of every block's nearest ancestors as one numpy array. XPaths are only
 computed when asked for, since classifying a page does not need them.
 """
@@ -118,16 +118,16 @@ class Block:
     # In __init__'s order: the C walk sets these slots directly, so __init__ only stores.
     __slots__ = ("text", "tag", "element", "position", "depth", "context", "element_id",
                  "parent_id", "own_tokens", "ancestor_tokens", "inner_tokens", "tag_path",
-                 "link_text_length", "link_count", "image_count", "input_count", "_xpath",
-                 "_locator")
+                 "link_text_length", "link_count", "image_count", "input_count",
+                 "link_target_length", "_xpath", "_locator")
 
     def __init__(self, text: str, tag: str, element: lxml.etree._Element | None = None,
                  position: int = 0, depth: int = 0, context: int = 0, element_id: int = 0,
                  parent_id: int = -1, own_tokens: tuple[str, ...] = (),
                  ancestor_tokens: tuple[str, ...] = (), inner_tokens: tuple[str, ...] = (),
                  tag_path: tuple[str, ...] = (), link_text_length: int = 0, link_count: int = 0,
-                 image_count: int = 0, input_count: int = 0, xpath: str | None = None,
-                 locator: _XPathLocator | None = None) -> None:
+                 image_count: int = 0, input_count: int = 0, link_target_length: int = 0,
+                 xpath: str | None = None, locator: _XPathLocator | None = None) -> None:
         self.text = text
         self.tag = tag
         self.element = element
@@ -145,6 +145,8 @@ class Block:
         self.link_count = link_count
         self.image_count = image_count
         self.input_count = input_count
+        #: Bytes of the links' targets after their host (:func:`link_target_length`), summed.
+        self.link_target_length = link_target_length
         self._xpath = xpath
         self._locator = locator
 
@@ -209,11 +211,11 @@ class PageBlocks(list):
 
 #: Integer attributes of a block that :attr:`PageBlocks.numbers` holds, in column order.
 NUMBER_FIELDS = ("depth", "context", "element_id", "parent_id", "link_text_length",
-                 "link_count", "image_count", "input_count")
+                 "link_count", "image_count", "input_count", "link_target_length")
 
 
 def numbers_of(blocks: list[Block]) -> np.ndarray:
-    """The blocks' :data:`NUMBER_FIELDS` as an ``(n, 8)`` int64 array."""
+    """The blocks' :data:`NUMBER_FIELDS` as an ``(n, 9)`` int64 array."""
     numbers = getattr(blocks, "numbers", None)
     if numbers is not None and len(numbers) == len(blocks):
         return numbers
@@ -296,10 +298,11 @@ class _OpenBlock:
 
     __slots__ = ("element", "element_id", "ancestor_ids", "depth", "context", "tokens",
                  "ancestor_tokens", "tag_path", "parent_id", "parts", "link_parts",
-                 "link_count", "inner_tokens", "image_count", "input_count")
+                 "link_count", "inner_tokens", "image_count", "input_count", "link_targets",
+                 "enclosing_target")
 
     def __init__(self, element, element_id, ancestor_ids, depth, context, tokens,
-                 ancestor_tokens, tag_path, parent_id):
+                 ancestor_tokens, tag_path, parent_id, enclosing_target=0):
         self.element = element
         self.element_id = element_id
         self.ancestor_ids = ancestor_ids
@@ -309,6 +312,8 @@ class _OpenBlock:
         self.ancestor_tokens = ancestor_tokens
         self.tag_path = tag_path
         self.parent_id = parent_id
+        # A block inside a link (a card whose link wraps its headline) has that link's target.
+        self.enclosing_target = enclosing_target
         self.reset()
 
     def reset(self) -> None:
@@ -318,6 +323,39 @@ class _OpenBlock:
         self.inner_tokens: list[str] = []
         self.image_count = 0
         self.input_count = 0
+        self.link_targets = self.enclosing_target
+
+
+#: A link target longer than this counts as this long (see :func:`link_target_length`).
+MAX_LINK_TARGET = 100
+_SCHEME_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.")
+
+
+def link_target_length(href: str | None) -> int:
+    """UTF-8 bytes of a link's target after its scheme and host, without the fragment.
+
+    A link to one story (``/2024/05/rain-returns-to-the-valley``) has a long target, a
+    menu's link to a section (``/news/``) a short one; links that go nowhere on the web
+    (``#top``, ``javascript:``, ``mailto:``) count 0. At most :data:`MAX_LINK_TARGET`.
+    The compiled walk computes the same.
+    """
+    if not href:
+        return 0
+    data = href.encode("utf-8", "surrogatepass").strip(b" \t\n\r\f")
+    data = data.split(b"#", 1)[0]
+    start = 0
+    if data.startswith(b"//"):
+        start = 2
+    else:
+        colon = data.find(b":")
+        if colon > 0 and all(byte in _SCHEME_CHARS for byte in data[:colon]):
+            if data[colon + 1:colon + 3] != b"//":
+                return 0  # mailto:, javascript:, tel:, data:
+            start = colon + 3
+    if start:
+        ends = [i for i in (data.find(b"/", start), data.find(b"?", start)) if i >= 0]
+        start = min(ends) if ends else len(data)
+    return min(len(data) - start, MAX_LINK_TARGET)
 
 
 # What an open element is, for its "end" event.
@@ -372,7 +410,8 @@ class _Walk:
                     open_block.parent_id, open_block.tokens[:MAX_OWN_TOKENS],
                     open_block.ancestor_tokens, tuple(open_block.inner_tokens[:MAX_INNER_TOKENS]),
                     open_block.tag_path, link_chars, open_block.link_count,
-                    open_block.image_count, open_block.input_count, None, self.locator,
+                    open_block.image_count, open_block.input_count, open_block.link_targets,
+                    None, self.locator,
                 ))
         open_block.reset()
 
@@ -464,6 +503,8 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
     sentinel = (-1, 0, (), None, _INLINE)
     frames: list[tuple] = [sentinel] * ANCESTOR_LEVELS
     link_depth = 0
+    # The target length of each open link, innermost last.
+    link_targets: list[int] = []
     element_id = 0
     # Two C-level queries find the few elements with attributes the walk reads, so
     # that the walk asks the others for nothing (each attribute lookup costs).
@@ -509,7 +550,7 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
                     element, element_id,
                     (parent[0], frames[-2][0], frames[-3][0], frames[-4][0])[:ANCESTOR_LEVELS],
                     len(frames) - ANCESTOR_LEVELS, context, own_tokens, ancestor_tokens, tag_path,
-                    parent[0],
+                    parent[0], link_targets[-1] if link_targets else 0,
                 ))
                 kind = _BLOCK
             else:
@@ -517,12 +558,14 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
                 counted = _COUNTED.get(tag)
                 if counted == 1:
                     link_depth += 1  # also outside blocks, to match the decrement at its end
+                    link_targets.append(link_target_length(element.get("href")))
                     kind = _LINK
                 if open_blocks:
                     current = open_blocks[-1]
                     if counted:
                         if counted == 1:
                             current.link_count += 1
+                            current.link_targets += link_targets[-1]
                         elif counted == 2:
                             current.image_count += 1
                         elif counted == 5:
@@ -551,6 +594,7 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
                     flush(open_blocks.pop())
                 elif kind == _LINK:
                     link_depth -= 1
+                    link_targets.pop()
         tail = element.tail  # "end", "comment" and "pi" events: the text after the node
         if tail and open_blocks:
             current = open_blocks[-1]

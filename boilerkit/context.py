@@ -14,6 +14,13 @@ predicted around it, per label:
 and, for the primary label (article), the share of the page's likely
 article characters inside each of the block's containers, and the distance
 to the nearest block more likely article than not.
+
+With ``groups`` (:attr:`ContextSpec.groups`), also what the first level
+thinks of the blocks that repeat the block's structure
+(:func:`boilerkit.features.structure_groups`): the mean probability of each
+label over the group, and the block's rank in it (0 for the first, 1 for the
+last). Cards of a list vote together, and the first post of a forum thread
+(article) comes before its replies (comment).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .blocks import ANCESTOR_LEVELS, NUMBER_FIELDS, Block
-from .features import window_means
+from .features import structure_groups, window_means
 
 try:
     from . import _speedups
@@ -40,11 +47,18 @@ class ContextSpec:
     """The first level's labels, in the column order of its probabilities."""
 
     labels: tuple[str, ...]
+    #: Add the repetition-group columns; models saved before them load without.
+    groups: bool = False
+
+    @property
+    def n_page_features(self) -> int:
+        """The columns without the repetition-group ones."""
+        per_label = 1 + len(_WINDOWS) + ANCESTOR_LEVELS + 1
+        return len(self.labels) * per_label + ANCESTOR_LEVELS + 2
 
     @property
     def n_features(self) -> int:
-        per_label = 1 + len(_WINDOWS) + ANCESTOR_LEVELS + 1
-        return len(self.labels) * per_label + ANCESTOR_LEVELS + 2
+        return self.n_page_features + (len(self.labels) + 1 if self.groups else 0)
 
     def feature_names(self) -> tuple[str, ...]:
         names = []
@@ -55,14 +69,20 @@ class ContextSpec:
         primary = self.labels[0]
         names += [f"ctx_{primary}_share_ancestor{a}" for a in range(1, ANCESTOR_LEVELS + 1)]
         names += [f"ctx_{primary}_distance_before", f"ctx_{primary}_distance_after"]
+        if self.groups:
+            names += [f"ctx_{label}_group" for label in self.labels] + ["ctx_group_rank"]
         return tuple(names)
 
     def to_dict(self) -> dict:
-        return {"labels": list(self.labels), "n_features": self.n_features}
+        data: dict = {"labels": list(self.labels), "n_features": self.n_features}
+        if self.groups:  # absent otherwise, so that older manifests read the same
+            data["groups"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> ContextSpec:
-        return cls(labels=tuple(str(label) for label in data["labels"]))
+        return cls(labels=tuple(str(label) for label in data["labels"]),
+                   groups=bool(data.get("groups", False)))
 
 
 def element_tree(blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -111,12 +131,35 @@ def _distance_to_nearest(flags: np.ndarray, before: bool) -> np.ndarray:
     return distance / max(n, 1)
 
 
+def group_features(groups: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """``(n, k + 1)``: each label's mean probability over the block's group, and the
+    block's rank in its group (0 first, 1 last; 0 for a block alone)."""
+    n, k = probabilities.shape
+    out = np.empty((n, k + 1), dtype=np.float32)
+    if n == 0:
+        return out
+    n_groups = int(groups.max()) + 1
+    count = np.bincount(groups, minlength=n_groups).astype(np.float64)
+    for label in range(k):
+        out[:, label] = (np.bincount(groups, probabilities[:, label], minlength=n_groups)
+                         / count)[groups]
+    # The rank of each block among its group's blocks, in document order.
+    order = np.argsort(groups, kind="stable")
+    starts = np.cumsum(count) - count
+    rank = np.empty(n, dtype=np.float64)
+    rank[order] = np.arange(n) - np.repeat(starts, count.astype(np.int64))
+    out[:, k] = rank / np.maximum(count[groups] - 1, 1)
+    return out
+
+
 def context_features(blocks: Sequence[Block], probabilities: np.ndarray, spec: ContextSpec,
-                     chars: np.ndarray | None = None, use_speedups: bool = True) -> np.ndarray:
+                     chars: np.ndarray | None = None, use_speedups: bool = True,
+                     groups: np.ndarray | None = None) -> np.ndarray:
     """``(n, spec.n_features)`` float32 context features from first-level probabilities.
 
-    ``chars`` is the length of each block's text, if the caller has it already. The
-    compiled accelerator and the numpy path give the same features.
+    ``chars`` is the length of each block's text, and ``groups`` each block's
+    :func:`~boilerkit.features.structure_groups` group, if the caller has them already.
+    The compiled accelerator and the numpy path give the same features.
     """
     n = len(blocks)
     if probabilities.shape != (n, len(spec.labels)):
@@ -124,11 +167,23 @@ def context_features(blocks: Sequence[Block], probabilities: np.ndarray, spec: C
                          f"got {probabilities.shape}")
     if n == 0:
         return np.zeros((0, spec.n_features), dtype=np.float32)
+    page = _page_context(blocks, probabilities, spec, chars, use_speedups)
+    if not spec.groups:
+        return page
+    if groups is None:
+        groups = structure_groups(blocks, use_speedups)
+    return np.hstack([page, group_features(groups, probabilities)])
+
+
+def _page_context(blocks: Sequence[Block], probabilities: np.ndarray, spec: ContextSpec,
+                  chars: np.ndarray | None, use_speedups: bool) -> np.ndarray:
+    """The ``spec.n_page_features`` columns: windows, containers, page, article region."""
+    n = len(blocks)
     if chars is None:
         chars = np.fromiter((len(b.text) for b in blocks), dtype=np.float64, count=n)
     tree = element_tree(blocks) if use_speedups and _speedups is not None else None
     if tree is not None:
-        out = np.empty((n, spec.n_features), dtype=np.float32)
+        out = np.empty((n, spec.n_page_features), dtype=np.float32)
         owners, ancestor_ids, subtree_end = (np.ascontiguousarray(a, dtype=np.int64)
                                              for a in tree)
         _speedups.context_features(
@@ -147,7 +202,7 @@ def context_features(blocks: Sequence[Block], probabilities: np.ndarray, spec: C
     # Columns per label: own, windows, containers, page share (see feature_names).
     per_label = 1 + len(_WINDOWS) + ANCESTOR_LEVELS + 1
     k = len(spec.labels)
-    out = np.empty((n, spec.n_features), dtype=np.float32)
+    out = np.empty((n, spec.n_page_features), dtype=np.float32)
     by_label = out[:, :k * per_label].reshape(n, k, per_label)
     by_label[:, :, 0] = probabilities
     for offset, means in enumerate(windows, start=1):

@@ -128,11 +128,13 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     see :class:`boilerkit.model.Head`). With ``stacking``, a second level
     learns from the first level's predictions over the page
     (:mod:`boilerkit.context`), fitted on out-of-fold first-level
-    predictions over ``stacking_folds`` folds of ``groups``.
+    predictions over ``stacking_folds`` folds of ``groups``; with ``group_context``,
+    it also reads them over the blocks that repeat each block's structure.
     """
 
     def __init__(self, n_hashed_features: int = DEFAULTS["n_hashed_features"],  # type: ignore[assignment]
                  repetition_features: bool = DEFAULTS["repetition_features"],  # type: ignore[assignment]
+                 link_target_features: bool = DEFAULTS["link_target_features"],  # type: ignore[assignment]
                  max_iter: int = DEFAULTS["max_iter"],  # type: ignore[assignment]
                  learning_rate: float = DEFAULTS["learning_rate"],  # type: ignore[assignment]
                  max_leaf_nodes: int = DEFAULTS["max_leaf_nodes"],  # type: ignore[assignment]
@@ -142,9 +144,11 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
                  balance_second_stage: bool = DEFAULTS["balance_second_stage"],  # type: ignore[assignment]
                  stacking: bool = DEFAULTS["stacking"],  # type: ignore[assignment]
                  stacking_folds: int = DEFAULTS["stacking_folds"],  # type: ignore[assignment]
+                 group_context: bool = DEFAULTS["group_context"],  # type: ignore[assignment]
                  random_state: int = DEFAULTS["random_state"]):  # type: ignore[assignment]
         self.n_hashed_features = n_hashed_features
         self.repetition_features = repetition_features
+        self.link_target_features = link_target_features
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
@@ -154,6 +158,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         self.balance_second_stage = balance_second_stage
         self.stacking = stacking
         self.stacking_folds = stacking_folds
+        self.group_context = group_context
         self.random_state = random_state
 
     # -- data shapes ----------------------------------------------------------------
@@ -252,7 +257,8 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             if len(page) != len(page_labels):
                 raise ValueError(f"a page has {len(page)} blocks but {len(page_labels)} labels")
         config = FeatureConfig(n_hashed=self.n_hashed_features,
-                               repetition=bool(self.repetition_features))
+                               repetition=bool(self.repetition_features),
+                               link_targets=bool(self.link_target_features))
         flat = np.asarray([label for page_labels in labels for label in page_labels],
                           dtype=object)
         flat_weights = np.concatenate(weights) if weights else np.zeros(0)
@@ -268,7 +274,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         self.fitted_hgbs_ = [fitted]
         spec = None
         if self.stacking:
-            spec = ContextSpec(tuple(level0.labels))
+            spec = ContextSpec(tuple(level0.labels), groups=bool(self.group_context))
             context = self._out_of_fold_context(pages, features, keep, y_kept, flat_weights,
                                                 page_groups, spec)
             level1, fitted1 = self._fit_head(np.hstack([features, context])[keep], y_kept,

@@ -11,6 +11,9 @@ character as a word, and no stop-word list is used. A page's rows hold
 - optionally (:attr:`FeatureConfig.repetition`), statistics of the blocks that
   repeat the block's structure (:func:`structure_groups`), which tell a list
   of cards from the paragraphs of one article;
+- optionally (:attr:`FeatureConfig.link_targets`), how long the block's link
+  targets are after their host (:func:`boilerkit.blocks.link_target_length`):
+  a story's link is long, a menu's link to a section short;
 - hashed tokens: class/id/role tokens of the block (``own:``), its ancestors
   (``anc:``) and its inline children (``in:``), bigrams of its last four tags
   (``path:a>b``) and the words of blocks of at most six words (``word:``),
@@ -105,6 +108,9 @@ NUMERIC_NAMES: tuple[str, ...] = (
 #: paragraphs of an article repeat inside one, a menu's items inside one list.
 REPETITION_NAMES = ("repeat_log_count", "repeat_container_spread", "repeat_link_density",
                     "repeat_char_share", "repeat_mean_log_chars")
+#: The block's mean link target length (``log1p``; a block inside a link has that link's),
+#: and its mean over the 3 blocks before and after.
+LINK_TARGET_NAMES = ("log_link_target", "window3_log_link_target")
 #: Rows per chunk when a page's rows are assembled piecewise.
 CHUNK_ROWS = 8192
 # A token cache larger than this is emptied rather than grown without bound.
@@ -120,6 +126,8 @@ class FeatureConfig:
     #: Add the :data:`REPETITION_NAMES` columns; models saved before they existed
     #: load without them.
     repetition: bool = False
+    #: Add the :data:`LINK_TARGET_NAMES` columns (after the repetition ones).
+    link_targets: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.n_hashed, int) or self.n_hashed < 1:
@@ -127,7 +135,8 @@ class FeatureConfig:
 
     @property
     def numeric_names(self) -> tuple[str, ...]:
-        return NUMERIC_NAMES + (REPETITION_NAMES if self.repetition else ())
+        return (NUMERIC_NAMES + (REPETITION_NAMES if self.repetition else ())
+                + (LINK_TARGET_NAMES if self.link_targets else ()))
 
     @property
     def n_features(self) -> int:
@@ -137,12 +146,16 @@ class FeatureConfig:
         return self.numeric_names + tuple(f"token_{i}" for i in range(self.n_hashed))
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "hash": "crc32", "numeric_features": len(self.numeric_names)}
+        data = {**asdict(self), "hash": "crc32", "numeric_features": len(self.numeric_names)}
+        if not self.link_targets:  # absent, so that configurations saved before read the same
+            del data["link_targets"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> FeatureConfig:
         return cls(n_hashed=int(data["n_hashed"]), schema_version=int(data["schema_version"]),
-                   repetition=bool(data.get("repetition", False)))
+                   repetition=bool(data.get("repetition", False)),
+                   link_targets=bool(data.get("link_targets", False)))
 
 
 def hashed_index(token: str, n_buckets: int) -> int:
@@ -306,6 +319,10 @@ class PageFeatures:
         # blocks would otherwise hold a million rows of them.
         self.repetition_by_group = (self._repetition(blocks, link_chars, visible)
                                     if config.repetition else None)
+        self.link_targets = None
+        if config.link_targets:
+            per_link = np.log1p(column["link_target_length"] / np.maximum(self.links, 1))
+            self.link_targets = np.column_stack([per_link, window_means(per_link, 3)])
 
     def _repetition(self, blocks: Sequence[Block], link_chars: np.ndarray,
                     visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -462,9 +479,13 @@ class PageFeatures:
             neighbour[:, -1] = present & (self.parent_ids[source] == self.parent_ids[part])
             width += n_shallow
             matrix[:, exists_at + j] = present
+        width = len(NUMERIC_NAMES)
         if self.repetition_by_group is not None:
             groups, per_group = self.repetition_by_group
-            matrix[:, len(NUMERIC_NAMES):] = per_group[groups[part]]
+            matrix[:, width:width + per_group.shape[1]] = per_group[groups[part]]
+            width += per_group.shape[1]
+        if self.link_targets is not None:
+            matrix[:, width:width + len(LINK_TARGET_NAMES)] = self.link_targets[part]
 
     def _buckets(self, tokens: list[str]) -> list[int]:
         cache = self.token_cache

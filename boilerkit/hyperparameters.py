@@ -10,6 +10,7 @@ from __future__ import annotations
 DEFAULTS: dict[str, object] = {
     "n_hashed_features": 256,
     "repetition_features": False,
+    "link_target_features": False,
     "max_iter": 100,
     "learning_rate": 0.15,
     "max_leaf_nodes": 31,
@@ -19,5 +20,6 @@ DEFAULTS: dict[str, object] = {
     "balance_second_stage": True,
     "stacking": False,
     "stacking_folds": 4,
+    "group_context": False,
     "random_state": 0,
 }

@@ -156,7 +156,8 @@ class Model:
         if len(self.levels) == 1:
             return level0
         assert self.context is not None  # __post_init__: a second level has one
-        context = context_features(blocks, level0, self.context, features.chars, use_speedups)
+        context = context_features(blocks, level0, self.context, features.chars, use_speedups,
+                                   _structure_groups_of(features))
         width = self.feature_config.n_features
         probabilities = []
         for start in chunks:
@@ -183,7 +184,7 @@ class Model:
             return level0
         assert self.context is not None  # __post_init__: a second level has one
         rows[:, width:] = context_features(features.blocks, level0, self.context, features.chars,
-                                           use_speedups)
+                                           use_speedups, _structure_groups_of(features))
         return self.levels[1].predict_proba(rows, use_speedups)
 
     def predict_proba(self, pages: Pages) -> list[np.ndarray]:
@@ -211,6 +212,12 @@ class Model:
         return [self.classes_[self.choose_labels(page, p)] if len(p)
                 else np.asarray([], dtype=object)
                 for page, p in zip(pages, self.predict_proba(pages))]
+
+
+def _structure_groups_of(features: PageFeatures) -> np.ndarray | None:
+    """The blocks' structure groups if the repetition features computed them already."""
+    by_group = getattr(features, "repetition_by_group", None)
+    return by_group[0] if by_group is not None else None
 
 
 #: A page whose blocks hold at least this many characters of text outside links has

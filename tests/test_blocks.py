@@ -105,6 +105,37 @@ def test_link_text_length_and_link_count():
     assert nested.link_count == 1 and nested.link_text_length == len("gothere")
 
 
+@pytest.mark.parametrize("href, length", [
+    ("/news/", 6),
+    ("https://example.com/2024/05/rain-returns?page=2#comments", len("/2024/05/rain-returns?page=2")),
+    ("//example.com/story", len("/story")),
+    ("HTTP://example.com", 0),
+    ("https://example.com?q=1", len("?q=1")),
+    ("  relative/story-é.html \n", len("relative/story-é.html".encode())),
+    ("#top", 0), ("mailto:a@example.com", 0), ("javascript:void(0)", 0), ("tel:+1555", 0),
+    ("", 0), (None, 0), ("/" + "x" * 300, blocks_module.MAX_LINK_TARGET),
+    ("a:b/c", 0), ("no-scheme:/x", 0), ("1:2//x", 0), ("./a:b", len("./a:b")),
+])
+def test_link_target_length(href, length):
+    assert blocks_module.link_target_length(href) == length
+
+
+def test_link_targets_of_a_block_and_of_the_blocks_inside_a_link():
+    blocks = _blocks(
+        '<ul><li><a href="/news/">News</a> <a href="https://x.org/sport#top">Sport</a></li></ul>'
+        '<div class="card"><a href="/2024/05/rain-returns"><h3>Rain returns</h3>'
+        '<p>The valley <a href="#more">more</a></p></a></div>'
+        '<p>Mail <a href="mailto:a@b.c">us</a>, read <a href=" story-é.html ">this</a>.</p>')
+    targets = {block.text: block.link_target_length for block in blocks}
+    assert targets["News Sport"] == len("/news/") + len("/sport")
+    # The card's link wraps block elements: they carry its target (and their own links').
+    assert targets["Rain returns"] == len("/2024/05/rain-returns")
+    assert targets["The valley more"] == len("/2024/05/rain-returns") + 0
+    assert targets["Mail us, read this."] == len("story-é.html".encode())
+    column = NUMBER_FIELDS.index("link_target_length")
+    assert list(blocks.numbers[:, column]) == [block.link_target_length for block in blocks]
+
+
 def test_image_and_input_counts():
     (block,) = _blocks('<form><p>Name <input name="n"> <img src="a.png"><img src="b.png"> '
                        '<button>Go</button></p></form>')

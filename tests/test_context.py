@@ -11,7 +11,7 @@ from conftest import compiled_or_python
 from boilerkit import build_blocks, parse_html
 from boilerkit.blocks import ANCESTOR_LEVELS
 from boilerkit import context as context_module
-from boilerkit.context import ContextSpec, context_features
+from boilerkit.context import ContextSpec, context_features, group_features
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "news-page.html"
 
@@ -134,3 +134,41 @@ def test_a_window_longer_than_the_page_covers_the_page():
             probabilities, np.ones(4), np.ascontiguousarray(owners), ancestor_ids, subtree_end,
             np.asarray([window]), out)
         np.testing.assert_allclose(out[:, 1], probabilities[:, 0].mean(), rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- repetition groups
+
+_CARDS = ("<html><body><h1>Rain returns</h1><p>After months of drought the rain came.</p>"
+          + "".join(f'<div class="card post-{i}"><h3><a href="/{i}">Story {i}</a></h3>'
+                    f"<p>Excerpt of story {i}.</p></div>" for i in range(3))
+          + "</body></html>")
+
+
+def test_group_columns_average_the_group_and_rank_its_blocks(path):
+    blocks = build_blocks(parse_html(_CARDS))
+    texts = [b.text for b in blocks]
+    assert texts[:3] == ["Rain returns", "After months of drought the rain came.", "Story 0"]
+    spec = ContextSpec(("article", "navigation"), groups=True)
+    names = {name: i for i, name in enumerate(spec.feature_names())}
+    probabilities = np.asarray([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9], [0.3, 0.7],
+                                [0.4, 0.6], [0.6, 0.4], [0.7, 0.3], [0.2, 0.8]])
+    features = context_features(blocks, probabilities, spec)
+    assert features.shape == (8, spec.n_features)
+    plain = context_features(blocks, probabilities, ContextSpec(("article", "navigation")))
+    np.testing.assert_array_equal(features[:, :spec.n_page_features], plain)
+    headlines, excerpts = [2, 4, 6], [3, 5, 7]  # each card's headline and excerpt
+    for members in (headlines, excerpts):
+        np.testing.assert_allclose(features[members, names["ctx_article_group"]],
+                                   probabilities[members, 0].mean(), rtol=1e-6)
+        np.testing.assert_allclose(features[members, names["ctx_group_rank"]], [0, 0.5, 1])
+    # A block alone in its group keeps its own probability, at rank 0.
+    np.testing.assert_allclose(features[0, names["ctx_navigation_group"]], 0.1, rtol=1e-6)
+    assert features[0, names["ctx_group_rank"]] == 0
+    # Groups the caller already has give the same columns.
+    from boilerkit.features import structure_groups
+    np.testing.assert_array_equal(
+        context_features(blocks, probabilities, spec, groups=structure_groups(blocks)), features)
+
+
+def test_group_features_of_no_blocks():
+    assert group_features(np.zeros(0, np.int64), np.zeros((0, 3))).shape == (0, 4)

@@ -319,10 +319,13 @@ def test_the_defaults_the_command_line_lists_are_the_estimators():
     assert BlockClassifier().get_params() == DEFAULTS
 
 
-def test_the_plain_model_matches_scikit_learn_with_stacking(_data):
+@pytest.mark.parametrize("group_context", [False, True])
+def test_the_plain_model_matches_scikit_learn_with_stacking(_data, group_context):
     pages, labels = _data
     mixed = [[l if (i % 2 == 0 or l == "article") else PARTIAL_LABEL for l in page]
              for i, page in enumerate(labels)]
-    model = _tiny(stacking=True, stacking_folds=3).fit(pages, mixed, groups=list(range(6)))
+    model = _tiny(stacking=True, stacking_folds=3, group_context=group_context,
+                  repetition_features=group_context).fit(pages, mixed, groups=list(range(6)))
+    assert model.model_.context.groups is group_context
     for ours, reference in zip(model.predict_proba(pages), model.sklearn_predict_proba(pages)):
         np.testing.assert_allclose(ours, reference, atol=1e-9, rtol=0)

@@ -17,8 +17,8 @@ from conftest import compiled_or_python
 from boilerkit import Block, build_blocks, parse_html
 from boilerkit import features as features_module
 from boilerkit.features import (
-    FEATURE_SCHEMA_VERSION, NUMERIC_NAMES, REPETITION_NAMES, FeatureConfig, PageFeatures,
-    feature_matrix, page_matrix, structure_groups, text_stats,
+    FEATURE_SCHEMA_VERSION, LINK_TARGET_NAMES, NUMERIC_NAMES, REPETITION_NAMES, FeatureConfig,
+    PageFeatures, feature_matrix, page_matrix, structure_groups, text_stats,
 )
 
 COLUMN = {name: i for i, name in enumerate(NUMERIC_NAMES)}
@@ -125,14 +125,17 @@ def test_spare_columns_come_after_the_features():
 def test_feature_schema_is_pinned_by_a_hash_of_the_example_page_features():
     # Any change to what blocks.py or features.py compute changes this hash: bump
     # FEATURE_SCHEMA_VERSION (saved models record it) and update the hash.
-    # The shipped model reads the repetition columns too, so they are pinned as well.
+    # The shipped model reads the repetition and link-target columns too, so they are
+    # pinned as well.
     blocks = build_blocks(parse_html(EXAMPLE.read_bytes()))
     digests = []
-    for config in (FeatureConfig(), FeatureConfig(repetition=True)):
+    for config in (FeatureConfig(), FeatureConfig(repetition=True),
+                   FeatureConfig(repetition=True, link_targets=True)):
         matrix = page_matrix(blocks, config)
         digests.append(
             hashlib.sha256(np.round(matrix.astype(np.float64), 4).tobytes()).hexdigest()[:16])
-    assert (FEATURE_SCHEMA_VERSION, *digests) == (4, "433f5a7d53706696", "8b9cad5b6787557a")
+    assert (FEATURE_SCHEMA_VERSION, *digests) == (
+        4, "433f5a7d53706696", "8b9cad5b6787557a", "bae77fdc4c092444")
 
 
 def test_text_stats_of_both_paths_agree(monkeypatch):
@@ -402,3 +405,29 @@ def test_structure_groups_of_both_paths_agree():
                     tag_path=["div", "p"]), Block("b", "p", own_tokens=("card",),
                                               ancestor_tokens=("list",), tag_path=("div", "p"))]
     assert list(structure_groups(listed)) == [0, 0]
+
+
+# --------------------------------------------------------------------------- link targets
+
+def test_link_target_columns_follow_the_repetition_ones_when_asked_for():
+    blocks = _blocks(_LISTING)
+    plain = FeatureConfig(n_hashed=16, repetition=True)
+    wide = FeatureConfig(n_hashed=16, repetition=True, link_targets=True)
+    assert wide.numeric_names == NUMERIC_NAMES + REPETITION_NAMES + LINK_TARGET_NAMES
+    assert wide.n_features == plain.n_features + len(LINK_TARGET_NAMES)
+    numeric = len(plain.numeric_names)
+    with_columns = page_matrix(blocks, wide)
+    np.testing.assert_array_equal(with_columns[:, :numeric],
+                                  page_matrix(blocks, plain)[:, :numeric])
+    assert FeatureConfig.from_dict(wide.to_dict()) == wide
+    # Configurations saved before the columns existed have no "link_targets" key.
+    assert "link_targets" not in plain.to_dict()
+    only_links = FeatureConfig(n_hashed=16, link_targets=True)
+    assert only_links.numeric_names == NUMERIC_NAMES + LINK_TARGET_NAMES
+    texts = [block.text for block in blocks]
+    own = page_matrix(blocks, only_links)[:, len(NUMERIC_NAMES)]
+    row = dict(zip(texts, own))
+    # Mean target per link: the menu's "/b" (2 bytes), a card headline's "/s2" (3).
+    assert row["World"] == pytest.approx(math.log1p(2))
+    assert row["Story 2"] == pytest.approx(math.log1p(3))
+    assert row["Excerpt of story 2."] == 0.0  # no link

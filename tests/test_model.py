@@ -62,12 +62,14 @@ def test_chunked_prediction_of_a_long_page_equals_one_chunk(tiny_model, monkeypa
     np.testing.assert_array_equal(tiny_model.model_.predict_page(blocks), whole)
 
 
-def test_stacked_chunked_prediction_equals_one_chunk(labelled_pages, monkeypatch):
+@pytest.mark.parametrize("group_context", [False, True])
+def test_stacked_chunked_prediction_equals_one_chunk(labelled_pages, monkeypatch, group_context):
     from boilerkit import model as model_module
     from boilerkit.estimator import BlockClassifier
 
     pages = [page.blocks for page in labelled_pages]
-    model = BlockClassifier(max_iter=10, min_samples_leaf=5, stacking=True, stacking_folds=2)
+    model = BlockClassifier(max_iter=10, min_samples_leaf=5, stacking=True, stacking_folds=2,
+                            group_context=group_context, repetition_features=group_context)
     model.fit(pages, [page.labels for page in labelled_pages],
               groups=[page.site for page in labelled_pages]).to_model()
     whole = model.model_.predict_page(pages[0])
@@ -98,9 +100,13 @@ def test_empty_page_gives_no_rows(tiny_model):
 
 
 def test_context_spec_round_trips():
-    spec = ContextSpec(("article", "navigation"))
-    assert ContextSpec.from_dict(spec.to_dict()) == spec
-    assert len(spec.feature_names()) == spec.n_features
+    for spec in (ContextSpec(("article", "navigation")),
+                 ContextSpec(("article", "navigation"), groups=True)):
+        assert ContextSpec.from_dict(spec.to_dict()) == spec
+        assert len(spec.feature_names()) == spec.n_features
+    # A manifest written before the group columns existed has no "groups" key.
+    assert "groups" not in ContextSpec(("article",)).to_dict()
+    assert ContextSpec.from_dict({"labels": ["article"], "n_features": 11}).groups is False
 
 
 # -- choosing labels: the article's lead ------------------------------------------

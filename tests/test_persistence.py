@@ -98,16 +98,19 @@ def test_saving_something_else_is_a_type_error(tmp_path):
         save_model(object(), tmp_path / "m")
 
 
-def test_stacked_model_round_trip(labelled_pages, tmp_path):
+@pytest.mark.parametrize("group_context", [False, True])
+def test_stacked_model_round_trip(labelled_pages, tmp_path, group_context):
     from boilerkit.estimator import BlockClassifier
 
     pages = [page.blocks for page in labelled_pages]
     labels = [page.labels for page in labelled_pages]
-    model = BlockClassifier(max_iter=10, min_samples_leaf=5, stacking=True, stacking_folds=2)
+    model = BlockClassifier(max_iter=10, min_samples_leaf=5, stacking=True, stacking_folds=2,
+                            group_context=group_context)
     model.fit(pages, labels, groups=[page.site for page in labelled_pages])
     save_model(model, tmp_path / "stacked")
     loaded = load_model(tmp_path / "stacked")
     assert len(loaded.levels) == 2 and loaded.context is not None
+    assert loaded.context.groups is group_context
     _assert_same_predictions(model, loaded, pages)
 
 
