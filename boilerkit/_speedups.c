@@ -168,6 +168,7 @@ typedef struct {
 } Buffer;
 
 static int buffer_add(Buffer *buffer, const char *data, Py_ssize_t length) {
+    if (length == 0) return 0; /* data may be NULL then, which memcpy must not see */
     if (buffer->length + length > buffer->capacity) {
         Py_ssize_t capacity = buffer->capacity ? buffer->capacity : 256;
         while (capacity < buffer->length + length) capacity *= 2;
@@ -732,7 +733,7 @@ static int link_target_length(Walk *walk, xmlNode *node, Py_ssize_t *length) {
     Buffer *href = &walk->scratch;
     *length = 0;
     int found = attribute(node, "href", href);
-    if (found <= 0) return found;
+    if (found <= 0 || href->length == 0) return found < 0 ? -1 : 0;
     const char *p = href->data, *stop = href->data + href->length;
     while (p < stop && is_href_space(*p)) p++;
     while (stop > p && is_href_space(stop[-1])) stop--;

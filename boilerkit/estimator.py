@@ -161,6 +161,13 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         self.group_context = group_context
         self.random_state = random_state
 
+    def __setstate__(self, state: dict) -> None:
+        # An estimator pickled before a parameter existed gets its default, so that
+        # get_params (and boilerkit convert) still work on it.
+        for name, default in DEFAULTS.items():
+            state.setdefault(name, default)
+        super().__setstate__(state)
+
     # -- data shapes ----------------------------------------------------------------
 
     @staticmethod

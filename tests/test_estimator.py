@@ -319,6 +319,17 @@ def test_the_defaults_the_command_line_lists_are_the_estimators():
     assert BlockClassifier().get_params() == DEFAULTS
 
 
+def test_an_estimator_pickled_before_a_parameter_existed_gets_its_default():
+    import pickle
+
+    from boilerkit.hyperparameters import DEFAULTS
+
+    estimator = BlockClassifier(max_iter=7)
+    del estimator.link_target_features, estimator.group_context  # as pickled before them
+    restored = pickle.loads(pickle.dumps(estimator))
+    assert restored.get_params() == {**DEFAULTS, "max_iter": 7}
+
+
 @pytest.mark.parametrize("group_context", [False, True])
 def test_the_plain_model_matches_scikit_learn_with_stacking(_data, group_context):
     pages, labels = _data
