@@ -10,8 +10,9 @@ blocks that share the same element (and XPath). Text inside ``head``,
 dropped.
 
 The walk records, per block, what the features need (text, link text, the
-length of its links' targets, tag, context flags, class/id tokens, depth) and, per page, the subtree statistics
-of every block's nearest ancestors as one numpy array. XPaths are only
+length of its links' targets, tag, context flags, class/id tokens, depth)
+and, per page, the subtree statistics of every block's nearest ancestors as
+one numpy array. XPaths are only
 computed when asked for, since classifying a page does not need them.
 """
 
