@@ -179,8 +179,24 @@ def render(pre: Prefilled, blind: bool = False, width: int = 100, tokens: int = 
     return lines
 
 
-def show(page_id: str, blind: bool = False, width: int = 100) -> None:
-    for line in render(prefilled(find_page(page_id)), blind=blind, width=width):
+def with_saved_labels(pre: Prefilled) -> Prefilled:
+    """``pre`` with the labels of the page's saved review instead of the pre-filled ones,
+    so a reviewer can read back what they saved."""
+    path = review_path(pre.page.page_id)
+    if not path.is_file():
+        raise SystemExit(f"no saved review of {pre.page.page_id} ({path})")
+    saved = json.loads(path.read_text())["blocks"]
+    if [xpath for xpath, _, _ in saved] != [b.xpath for b in pre.blocks]:
+        raise SystemExit(f"the saved review of {pre.page.page_id} does not match its blocks")
+    return Prefilled(pre.page, pre.blocks, [label for _, _, label in saved],
+                     f"saved review {path.name}")
+
+
+def show(page_id: str, blind: bool = False, width: int = 100, saved: bool = False) -> None:
+    pre = prefilled(find_page(page_id))
+    if saved:
+        pre = with_saved_labels(pre)
+    for line in render(pre, blind=blind, width=width):
         print(line)
 
 
@@ -494,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     show_cmd.add_argument("page_id")
     show_cmd.add_argument("--blind", action="store_true", help="hide pre-filled labels")
     show_cmd.add_argument("--width", type=int, default=100, help="characters of text per block")
+    show_cmd.add_argument("--saved", action="store_true",
+                          help="show the labels of the saved review instead of the pre-filled ones")
     save_cmd = commands.add_parser("save", help="save the reviewed labels of a page")
     save_cmd.add_argument("page_id")
     save_cmd.add_argument("--reviewer", required=True, help="your name or helper id")
@@ -508,7 +526,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("changes", help="how the reviews changed the transferred labels")
     args = parser.parse_args(argv)
     if args.command == "show":
-        show(args.page_id, blind=args.blind, width=args.width)
+        if args.saved and args.blind:
+            parser.error("--saved and --blind exclude each other")
+        show(args.page_id, blind=args.blind, width=args.width, saved=args.saved)
     elif args.command == "save":
         save(args.page_id, args.reviewer, args.assignments, blind=args.blind,
              reviewer_kind=args.reviewer_kind)

@@ -40,6 +40,7 @@ MIN_COMMENT_PAGES = 120
 MAX_BLOCKS = 400
 MIN_BLOCKS = 5
 BATCH_SIZE = 20
+SPLITS = ("test", "dev", "train")
 RARE_TYPES = ("home", "listing", "collection", "forum", "service", "product", "documentation")
 
 _MARKERS = {
@@ -117,16 +118,19 @@ def candidates() -> list[dict]:
     return out
 
 
-def select(pool: list[dict], target: int = TARGET_PAGES) -> list[dict]:
-    """The deterministic pick described in the module doc."""
-    pool = [p for p in pool if MIN_BLOCKS <= p["blocks"] <= MAX_BLOCKS]
+def select(pool: list[dict], target: int = TARGET_PAGES,
+           splits: tuple[str, ...] = SPLITS) -> list[dict]:
+    """The deterministic pick described in the module doc, from the pages of ``splits``
+    (the test quota applies only when test is one of them)."""
+    pool = [p for p in pool if MIN_BLOCKS <= p["blocks"] <= MAX_BLOCKS and p["split"] in splits]
     pool.sort(key=lambda p: _hash(p["page_id"]))
     by_split = Counter(p["split"] for p in pool)
     quota = {s: round(target * by_split[s] / len(pool)) for s in by_split}
-    quota["test"] = max(quota.get("test", 0), MIN_TEST)
-    quota["train"] = target - quota["test"] - quota.get("dev", 0)
+    if "test" in splits:
+        quota["test"] = max(quota.get("test", 0), MIN_TEST)
+    quota["train"] = target - quota.get("test", 0) - quota.get("dev", 0)
     chosen: list[dict] = []
-    for split in ("test", "dev", "train"):
+    for split in SPLITS:
         part = [p for p in pool if p["split"] == split]
         want = quota.get(split, 0)
         comment_quota = round(MIN_COMMENT_PAGES * want / target) + 2
@@ -192,20 +196,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m boilerkit.datasets.review_plan",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=TARGET_PAGES)
+    parser.add_argument("--splits", default=",".join(SPLITS),
+                        help="comma-separated splits to pick from (default: all three)")
+    parser.add_argument("--output", default=PLAN_FILE,
+                        help=f"file name in datasets/ (default: {PLAN_FILE})")
     args = parser.parse_args(argv)
+    splits = tuple(s for s in SPLITS if s in args.splits.split(","))
+    if not splits:
+        parser.error(f"--splits: choose from {', '.join(SPLITS)}")
     pool = candidates()
-    pages = select(pool, args.pages)
+    pages = select(pool, args.pages, splits)
     plan = {
         "about": ("Pages for the block-by-block review (datasets/REVIEWING.md), chosen by "
                   "`python -m boilerkit.datasets.review_plan` (rules in its docstring)."),
         "criteria": {"sources": list(SOURCES_2018), "min_year": 2018, "max_blocks": MAX_BLOCKS,
                      "min_blocks": MIN_BLOCKS, "batch_size": BATCH_SIZE,
-                     "candidates": len(pool)},
+                     "splits": list(splits), "candidates": len(pool)},
         "summary": summary(pages),
         "batches": batches(pages),
         "pages": sorted(pages, key=lambda p: p["page_id"]),
     }
-    path = corpus_dir() / PLAN_FILE
+    path = corpus_dir() / args.output
     path.write_text(json.dumps(plan, indent=1, ensure_ascii=False) + "\n")
     json.dump(plan["summary"], sys.stdout, indent=1)
     print(f"\nwrote {path}", file=sys.stderr)

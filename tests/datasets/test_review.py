@@ -99,6 +99,21 @@ def test_save_needs_every_block_and_records_who(corpus):
     assert data["date"] and data["sha256"] == review.find_page("fundus-eval/p1").sha256
 
 
+def test_show_saved_reads_back_the_saved_labels(corpus, capsys):
+    page = "fundus-eval/p1"
+    with pytest.raises(SystemExit, match="no saved review"):
+        review.show(page, saved=True)
+    review.save(page, "r1", _all_sets(page), reviewer_kind="model")
+    capsys.readouterr()
+    review.show(page, saved=True)
+    out = capsys.readouterr().out
+    assert "prefill: saved review fundus-eval__p1.json" in out
+    rows = {x.split(None, 2)[1]: x for x in out.splitlines()
+            if x.strip() and x.split()[0].isdigit()}
+    assert "?" not in rows and {"navigation", "teaser", "comment", "article"} <= set(rows)
+    assert "Leave a Reply" in next(x for x in out.splitlines() if " comment " in x)
+
+
 def test_blind_needs_freeze_and_kappa_uses_the_frozen_review(corpus):
     page = "fundus-eval/p1"
     sets = _all_sets(page)
@@ -165,22 +180,24 @@ def test_committed_agreement_set_scores_against_frozen_reviews():
     assert result["not_scored"] == []
 
 
-def test_review_plan_meets_its_targets():
-    from boilerkit.datasets import corpus
-    from boilerkit.datasets.licences import LICENCES
+def _committed_plan(name: str) -> dict:
     from boilerkit.datasets.store import corpus_dir
 
-    path = corpus_dir() / "review-plan.json"
+    path = corpus_dir() / name
     if not path.is_file():
         pytest.skip(f"no committed {path}")
-    plan = json.loads(path.read_text())
+    return json.loads(path.read_text())
+
+
+def _check_plan(plan: dict) -> None:
+    """Checks every review plan meets: modern pages of allowed sources, markers behind
+    every comment page, balanced batches that cover the plan, splits and block counts as
+    in the committed annotations."""
+    from boilerkit.datasets import corpus
+    from boilerkit.datasets.licences import LICENCES
+
     pages = plan["pages"]
-    assert len(pages) >= 420
-    assert len({p["site"] for p in pages}) >= 320
-    assert sum(p["comments"] for p in pages) >= 110
     assert all(p["comment_markers"] for p in pages if p["comments"])
-    assert sum(p["split"] == "test" for p in pages) >= 120
-    assert {"home", "listing", "collection", "forum"} <= {p["page_type"] for p in pages}
     assert all(p["year"] >= 2018 and LICENCES[p["source"]].default_model_allowed for p in pages)
     batched = [pid for batch in plan["batches"] for pid in batch["pages"]]
     assert sorted(batched) == sorted(p["page_id"] for p in pages)
@@ -192,6 +209,30 @@ def test_review_plan_meets_its_targets():
         for p in pages:
             record = records[p["page_id"]]
             assert (record["split"], len(record["blocks"])) == (p["split"], p["blocks"])
+
+
+def test_review_plan_meets_its_targets():
+    plan = _committed_plan("review-plan.json")
+    pages = plan["pages"]
+    assert len(pages) >= 420
+    assert len({p["site"] for p in pages}) >= 320
+    assert sum(p["comments"] for p in pages) >= 110
+    assert sum(p["split"] == "test" for p in pages) >= 120
+    assert {"home", "listing", "collection", "forum"} <= {p["page_type"] for p in pages}
+    _check_plan(plan)
+
+
+def test_second_review_plan_adds_train_and_dev_pages_only():
+    first = {p["page_id"] for p in _committed_plan("review-plan.json")["pages"]}
+    plan = _committed_plan("review-plan-2.json")
+    pages = plan["pages"]
+    assert len(pages) == 160 and len({p["site"] for p in pages}) == 160
+    assert {p["split"] for p in pages} == {"train", "dev"}
+    # The plans share only pages that no reviewer could label (content not in the HTML).
+    shared = first & {p["page_id"] for p in pages}
+    assert all(not review.review_path(page_id).is_file() for page_id in shared)
+    assert sum(p["comments"] for p in pages) >= 100
+    _check_plan(plan)
 
 
 def test_display_tokens_drop_generated_names_and_split_parts():
