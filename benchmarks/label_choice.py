@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from boilerkit.datasets.corpus import read_labelled
+from boilerkit import DEFAULT_LABELS
 from boilerkit.evaluation import compute_metrics
 from boilerkit.model import (
     claim_the_lead, end_with_the_main_region, keep_an_article, text_amounts,
@@ -34,7 +35,6 @@ from boilerkit.training import relabel
 
 SOURCES = ("kreuzer", "readability", "trafilatura-eval", "postlight-fixtures", "fundus-eval",
            "fundus-tests", "wcxb")
-FOUR_LABELS = frozenset(("article", "navigation", "teaser", "comment"))
 ANNOTATIONS = Path(__file__).resolve().parent.parent / "datasets" / "annotations"
 #: Rows: the label choice without its rules, with the lead rule, with the region rule too,
 #: and in full (``Model.choose_labels``, which adds :func:`close_the_region_gaps`).
@@ -62,7 +62,7 @@ def _mean_page_accuracy(pages, chosen, reviewed) -> float:
     block scores follow the largest pages)."""
     shares = []
     for page, labels, is_reviewed in zip(pages, chosen, reviewed):
-        pairs = [(g, c) for g, c in zip(page.labels, labels) if g in FOUR_LABELS]
+        pairs = [(g, c) for g, c in zip(page.labels, labels) if g in DEFAULT_LABELS]
         if is_reviewed and pairs:
             shares.append(sum(g == c for g, c in pairs) / len(pairs))
     return float(np.mean(shares)) if shares else float("nan")

@@ -216,7 +216,7 @@ class Model:
 
 def _structure_groups_of(features: PageFeatures) -> np.ndarray | None:
     """The blocks' structure groups if the repetition features computed them already."""
-    by_group = getattr(features, "repetition_by_group", None)
+    by_group = features.repetition_by_group
     return by_group[0] if by_group is not None else None
 
 

@@ -46,7 +46,7 @@ import numpy as np
 from ..blocks import Block, build_blocks
 from ..labels import DEFAULT_LABELS
 from ..parse import parse_html
-from .corpus import corpus_dir, review_path, split_of, text_key
+from .corpus import apply_review, corpus_dir, load_review, review_path, split_of, text_key
 from .licences import LICENCES
 from .sources import SourcePage, load_pages
 from .transfer import transfer_labels
@@ -181,15 +181,16 @@ def render(pre: Prefilled, blind: bool = False, width: int = 100, tokens: int = 
 
 def with_saved_labels(pre: Prefilled) -> Prefilled:
     """``pre`` with the labels of the page's saved review instead of the pre-filled ones,
-    so a reviewer can read back what they saved."""
-    path = review_path(pre.page.page_id)
-    if not path.is_file():
-        raise SystemExit(f"no saved review of {pre.page.page_id} ({path})")
-    saved = json.loads(path.read_text())["blocks"]
-    if [xpath for xpath, _, _ in saved] != [b.xpath for b in pre.blocks]:
-        raise SystemExit(f"the saved review of {pre.page.page_id} does not match its blocks")
-    return Prefilled(pre.page, pre.blocks, [label for _, _, label in saved],
-                     f"saved review {path.name}")
+    so a reviewer can read back what they saved (matched as the corpus build matches)."""
+    page_id = pre.page.page_id
+    review = load_review(page_id)
+    if review is None:
+        raise SystemExit(f"no saved review of {page_id} ({review_path(page_id)})")
+    labels: list[str | None] = [None] * len(pre.blocks)
+    found = apply_review(pre.blocks, labels, [None] * len(pre.blocks), review)
+    if found != len(review["blocks"]):
+        raise SystemExit(f"the saved review of {page_id} does not match its blocks")
+    return Prefilled(pre.page, pre.blocks, labels, f"saved review {review_path(page_id).name}")
 
 
 def show(page_id: str, blind: bool = False, width: int = 100, saved: bool = False) -> None:
@@ -502,6 +503,27 @@ def review_changes() -> dict:
             "changes": dict(changes.most_common())}
 
 
+def tally(reviewer_prefix: str) -> dict:
+    """What the reviewers whose name starts with ``reviewer_prefix`` saved: pages, sites
+    and splits (from the committed annotations), blocks per label, and the pages
+    without a comment block (the dataset card's figures for a review round)."""
+    from .corpus import iter_records
+
+    reviews = [json.loads(path.read_text())
+               for path in sorted((corpus_dir() / "reviews").glob("*__*.json"))]
+    reviews = [r for r in reviews if str(r.get("reviewer", "")).startswith(reviewer_prefix)]
+    wanted = {r["page_id"] for r in reviews}
+    records = {record["page_id"]: record
+               for record in iter_records(sorted({pid.split("/")[0] for pid in wanted}))
+               if record["page_id"] in wanted}
+    labels = Counter(label for r in reviews for _, _, label in r["blocks"])
+    return {"pages": len(reviews), "sites": len({rec["site"] for rec in records.values()}),
+            "by_split": dict(Counter(rec["split"] for rec in records.values())),
+            "blocks": sum(labels.values()), "labels": dict(labels),
+            "pages_without_comment": sum(all(label != "comment" for _, _, label in r["blocks"])
+                                         for r in reviews)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m boilerkit.datasets.review",
                                      description=__doc__.split("\n\n")[0])
@@ -524,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     kappa_cmd = commands.add_parser("kappa", help="Cohen's kappa of blind re-labels vs frozen reviews")
     kappa_cmd.add_argument("--json", action="store_true")
     commands.add_parser("changes", help="how the reviews changed the transferred labels")
+    tally_cmd = commands.add_parser("tally", help="what a round of reviewers saved")
+    tally_cmd.add_argument("reviewer_prefix", help="e.g. helper-r4- for helper-r4-1 ... -8")
     args = parser.parse_args(argv)
     if args.command == "show":
         if args.saved and args.blind:
@@ -543,6 +567,9 @@ def main(argv: list[str] | None = None) -> int:
             print()
         else:
             print(format_agreement(result))
+    elif args.command == "tally":
+        json.dump(tally(args.reviewer_prefix), sys.stdout, indent=1)
+        print()
     else:
         json.dump(review_changes(), sys.stdout, indent=2)
         print()

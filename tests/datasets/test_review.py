@@ -114,6 +114,15 @@ def test_show_saved_reads_back_the_saved_labels(corpus, capsys):
     assert "Leave a Reply" in next(x for x in out.splitlines() if " comment " in x)
 
 
+def test_tally_counts_one_round_of_reviewers(corpus):
+    review.save("fundus-eval/p1", "round2-a", _all_sets("fundus-eval/p1"), reviewer_kind="model")
+    result = review.tally("round2-")
+    assert result["pages"] == 1 and result["pages_without_comment"] == 0
+    assert set(result["labels"]) == {"article", "navigation", "teaser", "comment"}
+    assert result["blocks"] == len(review.prefilled(review.find_page("fundus-eval/p1")).blocks)
+    assert review.tally("round1-")["pages"] == 0
+
+
 def test_blind_needs_freeze_and_kappa_uses_the_frozen_review(corpus):
     page = "fundus-eval/p1"
     sets = _all_sets(page)
