@@ -476,6 +476,65 @@ def format_agreement(result: dict) -> str:
     return "\n".join(out).rstrip()
 
 
+# --------------------------------------------------------------------------- sample
+
+
+def _page_types() -> dict[str, str]:
+    """Page id -> page type, from the review plans (``review-plan*.json``)."""
+    types: dict[str, str] = {}
+    for plan in sorted(corpus_dir().glob("review-plan*.json")):
+        for page in json.loads(plan.read_text())["pages"]:
+            types.setdefault(page["page_id"], page["page_type"])
+    return types
+
+
+def blind_sample(reviewer_prefixes: list[str], fraction: float, seed: int,
+                 n_batches: int = 1) -> dict:
+    """A random share of the pages that the reviewers named by ``reviewer_prefixes`` saved,
+    for blind re-labels: drawn within each (source, page type) stratum in proportion to
+    its size (largest remainders), with ``random.Random(seed)``, and split into
+    ``n_batches`` batches of balanced block totals. Pages already re-labelled blind are
+    left out."""
+    import random
+
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    done = {json.loads(path.read_text())["page_id"]
+            for path in (corpus_dir() / "agreement").glob("*__*.json")}
+    types = _page_types()
+    strata: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
+    for path in sorted((corpus_dir() / "reviews").glob("*__*.json")):
+        review = json.loads(path.read_text())
+        page_id = review["page_id"]
+        if page_id in done or not str(review.get("reviewer", "")).startswith(
+                tuple(reviewer_prefixes)):
+            continue
+        key = (page_id.split("/", 1)[0], types.get(page_id, "article"))
+        strata[key].append((page_id, len(review["blocks"])))
+    total = sum(map(len, strata.values()))
+    target = round(fraction * total)
+    exact = {key: fraction * len(pages) for key, pages in strata.items()}
+    quota = {key: int(share) for key, share in exact.items()}
+    by_remainder = sorted(exact, key=lambda key: (-(exact[key] - quota[key]), key))
+    for key in by_remainder[:target - sum(quota.values())]:
+        quota[key] += 1
+    rng = random.Random(seed)
+    picked = [page for key in sorted(strata) for page in rng.sample(strata[key], quota[key])]
+    batches: list[dict[str, Any]] = [{"pages": [], "blocks": 0} for _ in range(n_batches)]
+    for page_id, n_blocks in sorted(picked, key=lambda page: (-page[1], page[0])):
+        lightest = min(batches, key=lambda batch: batch["blocks"])
+        lightest["pages"].append(page_id)
+        lightest["blocks"] += n_blocks
+    return {"about": (f"Pages re-labelled blind for agreement: {fraction:.0%} of the {total} "
+                      f"pages reviewed by {', '.join(p + '*' for p in reviewer_prefixes)}, "
+                      f"drawn at random (seed {seed}) within each (source, page type) "
+                      "stratum in proportion to its size (boilerkit.datasets.review sample)."),
+            "pages": sorted(page_id for page_id, _ in picked),
+            "strata": {f"{source}/{kind}": [len(strata[source, kind]), quota[source, kind]]
+                       for source, kind in sorted(strata)},
+            "batches": [sorted(batch["pages"]) for batch in batches]}
+
+
 # --------------------------------------------------------------------------- changes
 
 
@@ -548,6 +607,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("changes", help="how the reviews changed the transferred labels")
     tally_cmd = commands.add_parser("tally", help="what a round of reviewers saved")
     tally_cmd.add_argument("reviewer_prefix", help="e.g. helper-r4- for helper-r4-1 ... -8")
+    sample_cmd = commands.add_parser("sample", help="draw pages for blind re-labels (JSON on stdout)")
+    sample_cmd.add_argument("reviewer_prefixes", nargs="+", metavar="REVIEWER_PREFIX",
+                            help="sample the pages these reviewers saved, e.g. helper-r4-")
+    sample_cmd.add_argument("--fraction", type=float, default=0.1, help="share of the pages")
+    sample_cmd.add_argument("--seed", type=int, required=True, help="seed of the draw")
+    sample_cmd.add_argument("--batches", type=int, default=1, help="number of batches")
     args = parser.parse_args(argv)
     if args.command == "show":
         if args.saved and args.blind:
@@ -567,6 +632,13 @@ def main(argv: list[str] | None = None) -> int:
             print()
         else:
             print(format_agreement(result))
+    elif args.command == "sample":
+        try:
+            drawn = blind_sample(args.reviewer_prefixes, args.fraction, args.seed, args.batches)
+        except ValueError as error:
+            parser.error(str(error))
+        json.dump(drawn, sys.stdout, indent=1)
+        print()
     elif args.command == "tally":
         json.dump(tally(args.reviewer_prefix), sys.stdout, indent=1)
         print()

@@ -250,3 +250,27 @@ def test_display_tokens_drop_generated_names_and_split_parts():
     assert review._display_tokens(tokens, 3) == ["post-navigation", "clearfix", "mt20"]
     assert review._display_tokens(tokens, 9) == ["article-body", "post-navigation", "clearfix",
                                                  "mt20"]
+
+
+def test_sample_draws_in_proportion_to_each_stratum_and_skips_blind_pages(corpus):
+    def write(folder: str, page_id: str, reviewer: str, n_blocks: int) -> None:
+        path = corpus / folder / (page_id.replace("/", "__") + ".json")
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps({"page_id": page_id, "reviewer": reviewer,
+                                    "blocks": [["/html/body/p", "k", "article"]] * n_blocks}))
+
+    for i in range(20):
+        write("reviews", f"wcxb/{i:04d}", "round4-a", 10 + i)
+    for i in range(10):
+        write("reviews", f"fundus-tests/p{i}", "round4-b", 5)
+    for i in range(10):
+        write("reviews", f"fundus-eval/q{i}", "round1-a", 5)  # another round: never drawn
+    write("agreement", "wcxb/0000", "blind", 10)  # re-labelled blind already
+    drawn = review.blind_sample(["round4-"], fraction=0.2, seed=7, n_batches=2)
+    assert drawn["strata"] == {"fundus-tests/article": [10, 2], "wcxb/article": [19, 4]}
+    assert len(drawn["pages"]) == 6 and "wcxb/0000" not in drawn["pages"]
+    assert sum(p.startswith("wcxb/") for p in drawn["pages"]) == 4
+    assert sorted(p for batch in drawn["batches"] for p in batch) == drawn["pages"]
+    assert drawn == review.blind_sample(["round4-"], fraction=0.2, seed=7, n_batches=2)
+    with pytest.raises(ValueError, match="fraction"):
+        review.blind_sample(["round4-"], fraction=0.0, seed=7)
