@@ -394,8 +394,9 @@ def _paired(first: dict, blind: dict) -> tuple[list, list]:
     return a, b
 
 
-def agreement(rounds: int = 1000) -> dict:
-    """Scores of the blind re-labels in ``datasets/agreement/`` (see the module doc).
+def agreement(rounds: int = 1000, pages: set[str] | None = None) -> dict:
+    """Scores of the blind re-labels in ``datasets/agreement/`` (see the module doc), of
+    every page or only of ``pages``.
 
     ``frozen``: against the review versions the blind labels were made for (the figure to
     report); ``intact``: only pages whose review was not edited since; ``current``: against
@@ -413,6 +414,8 @@ def agreement(rounds: int = 1000) -> dict:
     for path in sorted(folder.glob("*__*.json")):
         blind = json.loads(path.read_text())
         page_id = blind["page_id"]
+        if pages is not None and page_id not in pages:
+            continue
         review = corpus_dir() / "reviews" / path.name
         want = blind.get("frozen_review_sha256") or (frozen.get(page_id) or {}).get("sha256")
         current = json.loads(review.read_text()) if review.is_file() else None
@@ -604,6 +607,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("freeze", help="record the sha256 of every review not frozen yet")
     kappa_cmd = commands.add_parser("kappa", help="Cohen's kappa of blind re-labels vs frozen reviews")
     kappa_cmd.add_argument("--json", action="store_true")
+    kappa_cmd.add_argument("--sample", type=Path, metavar="FILE",
+                           help="only the pages of this sample file (e.g. "
+                                "datasets/agreement/blind-sample-2.json)")
     commands.add_parser("changes", help="how the reviews changed the transferred labels")
     tally_cmd = commands.add_parser("tally", help="what a round of reviewers saved")
     tally_cmd.add_argument("reviewer_prefix", help="e.g. helper-r4- for helper-r4-1 ... -8")
@@ -626,7 +632,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"froze {len(result['frozen'])} reviews; edited since frozen: "
               f"{', '.join(result['edited_since_frozen']) or 'none'}")
     elif args.command == "kappa":
-        result = agreement()
+        sampled = set(json.loads(args.sample.read_text())["pages"]) if args.sample else None
+        result = agreement(pages=sampled)
         if args.json:
             json.dump(result, sys.stdout, indent=1)
             print()

@@ -143,6 +143,9 @@ def test_blind_needs_freeze_and_kappa_uses_the_frozen_review(corpus):
     assert table["article"]["kappa"] == 1.0 and table["navigation"]["support"] >= 3
     assert table["all"]["kappa"] < 1.0
     assert set(result["frozen"]["by_source"]) == {"fundus-eval"}
+    # --sample: only the pages of a sample file are scored
+    assert review.agreement(rounds=10, pages={page})["frozen"]["all"]["pages"] == 1
+    assert review.agreement(rounds=10, pages={"wcxb/0001"})["frozen"]["all"]["pages"] == 0
     # the first review is edited after the blind labels: not scored ...
     first = corpus / "reviews" / path.name
     frozen_bytes = first.read_bytes()
@@ -182,11 +185,16 @@ def test_committed_agreement_set_scores_against_frozen_reviews():
         pytest.skip("no committed agreement set")
     result = review.agreement(rounds=100)
     # 33 blind re-labels of the first reviews (ten of which were edited afterwards and are
-    # scored against their frozen copies) and 44 of the modern reviews.
-    assert result["frozen"]["all"]["pages"] == 77
+    # scored against their frozen copies), 44 of the modern reviews and 20 of the third
+    # and fourth rounds (blind-sample-2.json).
+    assert result["frozen"]["all"]["pages"] == 97
     assert len(result["edited_after_blind"]) == 10
-    assert result["intact"]["all"]["pages"] == 67
+    assert result["intact"]["all"]["pages"] == 87
     assert result["not_scored"] == []
+    sample = json.loads((folder / "blind-sample-2.json").read_text())
+    assert len(sample["pages"]) == 20
+    sampled = review.agreement(rounds=10, pages=set(sample["pages"]))
+    assert sampled["frozen"]["all"]["pages"] == 20 and sampled["edited_after_blind"] == []
 
 
 def _committed_plan(name: str) -> dict:
