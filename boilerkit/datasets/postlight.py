@@ -7,6 +7,7 @@ its JavaScript transforms and generic cleaner.  Needs the ``cssselect`` package.
 
 from __future__ import annotations
 
+import re
 from typing import Sequence, cast
 
 import lxml.etree
@@ -19,6 +20,10 @@ __all__ = ["postlight_containers", "postlight_article_text"]
 _SKIP_TEXT = ("script", "style", "noscript", "template")
 
 
+# A selector ending in ``:not(<complex selector>)``, which cssselect cannot read.
+_TRAILING_NOT = re.compile(r"^(?P<kept>.*[^\s>+~])\s*:not\((?P<dropped>[^()]*[\s>+~][^()]*)\)$")
+
+
 def _css(root, selector: str) -> list:
     from lxml.cssselect import CSSSelector         # needs the cssselect package
     from cssselect import SelectorError
@@ -26,7 +31,15 @@ def _css(root, selector: str) -> list:
     try:
         return cast(list, CSSSelector(selector, translator="html")(root))  # elements only
     except (SelectorError, ValueError, AssertionError):
-        return []                                   # selectors cssselect cannot read
+        pass
+    # "A:not(B C)" (CSS Selectors 4) is A's matches less B C's: the engadget fixture's rule.
+    trailing = _TRAILING_NOT.match(selector.strip())
+    if trailing:
+        # lxml reuses an element's proxy only while it is alive: hold them for id().
+        dropped_elements = _css(root, trailing["dropped"])
+        dropped = {id(e) for e in dropped_elements}
+        return [e for e in _css(root, trailing["kept"]) if id(e) not in dropped]
+    return []                                       # selectors cssselect cannot read
 
 
 def _has_text(element) -> bool:

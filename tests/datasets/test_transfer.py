@@ -464,6 +464,12 @@ def test_postlight_selector_rules():
     assert postlight_containers(root, [".zz"]) == []
     html = b"<html><body><div class='b'>three <span class='x'>drop</span> tail</div></body></html>"
     assert postlight_article_text(html, [".b"], [".x"]) == "three tail"
+    # cssselect cannot read a complex selector inside :not(); its matches are left out
+    root = parse_html("<html><body><div id='p'><figure>lead</figure>"
+                      "<div class='t'><figure>inline</figure></div></div></body></html>")
+    found = postlight_containers(root, [["#p figure:not(div.t figure)", "#p .t"]])
+    assert ["".join(e.itertext()) for e in found] == ["lead", "inline"]
+    assert postlight_containers(root, ["#p figure:not(div.t figure)"])[0].text == "lead"
 
 
 def test_postlight_no_container_fails():
