@@ -111,6 +111,12 @@ REPETITION_NAMES = ("repeat_log_count", "repeat_container_spread", "repeat_link_
 #: The block's mean link target length (``log1p``; a block inside a link has that link's),
 #: and its mean over the 3 blocks before and after.
 LINK_TARGET_NAMES = ("log_link_target", "window3_log_link_target")
+#: Whether the block's text is all capitals (promos, buttons and labels often are), in
+#: title case (headlines and menu items), and the all-capitals mean over 3 blocks around.
+LETTER_CASE_NAMES = ("all_caps", "title_case", "window3_all_caps")
+#: Tags and class tokens of a widget heading ("Related posts", "Categories", "Comments").
+_HEADING_TAGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
+_HEADING_CLASS = re.compile(r"title|heading|header")
 #: Rows per chunk when a page's rows are assembled piecewise.
 CHUNK_ROWS = 8192
 # A token cache larger than this is emptied rather than grown without bound.
@@ -128,15 +134,25 @@ class FeatureConfig:
     repetition: bool = False
     #: Add the :data:`LINK_TARGET_NAMES` columns (after the repetition ones).
     link_targets: bool = False
+    #: Add the :data:`LETTER_CASE_NAMES` columns (after the link target ones).
+    letter_case: bool = False
+    #: Add this many columns of hashed words of each block's widget heading
+    #: (:func:`widget_headings`), after the letter case ones; 0: none.
+    heading_buckets: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.n_hashed, int) or self.n_hashed < 1:
             raise ValueError(f"n_hashed must be a positive integer, got {self.n_hashed!r}")
+        if not isinstance(self.heading_buckets, int) or self.heading_buckets < 0:
+            raise ValueError(f"heading_buckets must be a non-negative integer, "
+                             f"got {self.heading_buckets!r}")
 
     @property
     def numeric_names(self) -> tuple[str, ...]:
         return (NUMERIC_NAMES + (REPETITION_NAMES if self.repetition else ())
-                + (LINK_TARGET_NAMES if self.link_targets else ()))
+                + (LINK_TARGET_NAMES if self.link_targets else ())
+                + (LETTER_CASE_NAMES if self.letter_case else ())
+                + tuple(f"heading_token_{i}" for i in range(self.heading_buckets)))
 
     @property
     def n_features(self) -> int:
@@ -147,15 +163,19 @@ class FeatureConfig:
 
     def to_dict(self) -> dict:
         data = {**asdict(self), "hash": "crc32", "numeric_features": len(self.numeric_names)}
-        if not self.link_targets:  # absent, so that configurations saved before read the same
-            del data["link_targets"]
+        # Absent when off, so that configurations saved before they existed read the same.
+        for option in ("link_targets", "letter_case", "heading_buckets"):
+            if not data[option]:
+                del data[option]
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> FeatureConfig:
         return cls(n_hashed=int(data["n_hashed"]), schema_version=int(data["schema_version"]),
                    repetition=bool(data.get("repetition", False)),
-                   link_targets=bool(data.get("link_targets", False)))
+                   link_targets=bool(data.get("link_targets", False)),
+                   letter_case=bool(data.get("letter_case", False)),
+                   heading_buckets=int(data.get("heading_buckets", 0)))
 
 
 def hashed_index(token: str, n_buckets: int) -> int:
@@ -253,6 +273,52 @@ def structure_groups(blocks: Sequence[Block], use_speedups: bool = True) -> np.n
     return groups
 
 
+def _is_widget_heading(block: Block) -> bool:
+    if block.tag in _HEADING_TAGS:
+        return True
+    return (block.text.count(" ") < _SHORT_BLOCK_WORDS
+            and any(_HEADING_CLASS.search(token) for token in block.own_tokens))
+
+
+def widget_headings(blocks: Sequence[Block]) -> np.ndarray:
+    """For each block, the index of its widget heading, or -1.
+
+    A widget heading is an ``h2``-``h6`` or a short block with a title or heading
+    class. Its scope is its parent element's subtree, or a higher ancestor's (up to
+    the fourth) while the heading is the only block in it (``<header><h2>``). A
+    block's widget heading is the nearest heading before it, or itself, whose scope
+    holds it. Needs the page's element tree; all -1 without it.
+    """
+    n = len(blocks)
+    headings = np.full(n, -1, dtype=np.int64)
+    # The page's element tree, as boilerkit.context.element_tree reads it.
+    ancestor_ids = getattr(blocks, "ancestor_ids", None)
+    subtree_end = getattr(blocks, "subtree_end", None)
+    if n == 0 or ancestor_ids is None or subtree_end is None or len(ancestor_ids) != n:
+        return headings
+    owners = numbers_of(blocks)[:, NUMBER_FIELDS.index("element_id")]  # type: ignore[arg-type]
+    open_headings: list[tuple[int, int]] = []  # (block index, last element id in scope)
+    for i in range(n):
+        owner = owners[i]
+        while open_headings and open_headings[-1][1] < owner:
+            open_headings.pop()
+        block = blocks[i]
+        if (block.tag in _HEADING_TAGS or block.own_tokens) and _is_widget_heading(block):
+            next_owner = owners[i + 1] if i + 1 < n else owner
+            scope_end = owner
+            for ancestor in ancestor_ids[i]:
+                if ancestor < 0:  # above the root: the rest of the page
+                    scope_end = len(subtree_end) - 1
+                    break
+                scope_end = int(subtree_end[ancestor])
+                if next_owner <= scope_end:  # the ancestor holds more than the heading
+                    break
+            open_headings.append((i, scope_end))
+        if open_headings:
+            headings[i] = open_headings[-1][0]
+    return headings
+
+
 class PageFeatures:
     """The feature rows of one page.
 
@@ -323,6 +389,13 @@ class PageFeatures:
         if config.link_targets:
             per_link = np.log1p(column["link_target_length"] / np.maximum(self.links, 1))
             self.link_targets = np.column_stack([per_link, window_means(per_link, 3)])
+        self.heading_cells = (self._heading_cells(blocks, texts, config.heading_buckets)
+                              if config.heading_buckets else None)
+        self.letter_case = None
+        if config.letter_case:
+            caps = np.fromiter(map(str.isupper, texts), dtype=np.float64, count=n)
+            title = np.fromiter(map(str.istitle, texts), dtype=np.float64, count=n)
+            self.letter_case = np.column_stack([caps, title, window_means(caps, 3)])
 
     def _repetition(self, blocks: Sequence[Block], link_chars: np.ndarray,
                     visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -345,6 +418,33 @@ class PageFeatures:
             chars / max(self.total_chars, 1), log_chars / count,
         ])
         return groups, per_group
+
+    def _heading_cells(self, blocks: Sequence[Block], texts: list[str],
+                       buckets: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per block with a widget heading, the buckets of the heading's words: the
+        ``(block index, bucket)`` pairs, in block order."""
+        headings = widget_headings(blocks)
+        with_heading = np.flatnonzero(headings >= 0)
+        distinct, which = np.unique(headings[with_heading], return_inverse=True)
+        by_text: dict[str, list[int]] = {}  # widget headings repeat ("Related posts")
+        found = []
+        for heading in distinct:
+            text = texts[heading]
+            words = by_text.get(text)
+            if words is None:
+                words = by_text[text] = sorted({hashed_index("heading:" + word, buckets)
+                                                for word in _short_words(text) or () if word})
+            found.append(words)
+        counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        per_block = counts[which]
+        if not per_block.sum():
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        flat = np.fromiter((bucket for words in found for bucket in words), dtype=np.int64)
+        starts = (np.cumsum(counts) - counts)[which]
+        # Each block's run of its heading's buckets: the run's start plus 0, 1, ...
+        offsets = np.arange(per_block.sum()) - np.repeat(np.cumsum(per_block) - per_block,
+                                                        per_block)
+        return np.repeat(with_heading, per_block), flat[np.repeat(starts, per_block) + offsets]
 
     def _headline(self, texts: list[str], title: str | None) -> None:
         """Where each block sits relative to the headline: the <title> match and the <h1>."""
@@ -486,6 +586,16 @@ class PageFeatures:
             width += per_group.shape[1]
         if self.link_targets is not None:
             matrix[:, width:width + len(LINK_TARGET_NAMES)] = self.link_targets[part]
+            width += len(LINK_TARGET_NAMES)
+        if self.letter_case is not None:
+            matrix[:, width:width + len(LETTER_CASE_NAMES)] = self.letter_case[part]
+            width += len(LETTER_CASE_NAMES)
+        if self.heading_cells is not None:
+            buckets = self.config.heading_buckets
+            matrix[:, width:width + buckets] = 0.0
+            heading_rows, heading_columns = self.heading_cells
+            low, high = np.searchsorted(heading_rows, [start, stop])
+            matrix[heading_rows[low:high] - start, width + heading_columns[low:high]] = 1.0
 
     def _buckets(self, tokens: list[str]) -> list[int]:
         cache = self.token_cache

@@ -17,8 +17,9 @@ from conftest import compiled_or_python
 from boilerkit import Block, build_blocks, parse_html
 from boilerkit import features as features_module
 from boilerkit.features import (
-    FEATURE_SCHEMA_VERSION, LINK_TARGET_NAMES, NUMERIC_NAMES, REPETITION_NAMES, FeatureConfig,
-    PageFeatures, feature_matrix, page_matrix, structure_groups, text_stats,
+    FEATURE_SCHEMA_VERSION, LETTER_CASE_NAMES, LINK_TARGET_NAMES, NUMERIC_NAMES, REPETITION_NAMES,
+    FeatureConfig, PageFeatures, feature_matrix, hashed_index, page_matrix, structure_groups,
+    text_stats, widget_headings,
 )
 
 COLUMN = {name: i for i, name in enumerate(NUMERIC_NAMES)}
@@ -431,3 +432,74 @@ def test_link_target_columns_follow_the_repetition_ones_when_asked_for():
     assert row["World"] == pytest.approx(math.log1p(2))
     assert row["Story 2"] == pytest.approx(math.log1p(3))
     assert row["Excerpt of story 2."] == 0.0  # no link
+
+
+# --------------------------------------------------------------------------- letter case
+
+def test_letter_case_columns_come_last_and_only_when_asked_for():
+    html = (b"<html><body><p>FED-UP OWNER SPEAKS OUT</p><p>Related Posts</p>"
+            b"<p>A plain sentence of the body.</p><p>\xe6\x97\xa5\xe6\x9c\xac</p></body></html>")
+    blocks = build_blocks(parse_html(html))
+    plain = FeatureConfig(n_hashed=16, repetition=True, link_targets=True)
+    wide = FeatureConfig(n_hashed=16, repetition=True, link_targets=True, letter_case=True)
+    assert wide.numeric_names == plain.numeric_names + LETTER_CASE_NAMES
+    assert "letter_case" not in plain.to_dict()
+    assert FeatureConfig.from_dict(wide.to_dict()) == wide
+    numeric = len(plain.numeric_names)
+    matrix = page_matrix(blocks, wide)
+    np.testing.assert_array_equal(matrix[:, :numeric], page_matrix(blocks, plain)[:, :numeric])
+    case = dict(zip([block.text for block in blocks], matrix[:, numeric:numeric + 3]))
+    assert list(case["FED-UP OWNER SPEAKS OUT"][:2]) == [1.0, 0.0]
+    assert list(case["Related Posts"][:2]) == [0.0, 1.0]
+    assert list(case["A plain sentence of the body."][:2]) == [0.0, 0.0]
+    assert list(case["\u65e5\u672c"][:2]) == [0.0, 0.0]  # no cased letters
+    # All four blocks are within 3 of each other: one of four is all capitals.
+    assert case["Related Posts"][2] == pytest.approx(0.25)
+
+
+# --------------------------------------------------------------------------- widget headings
+
+_WIDGETS = (b"<html><body><h1>Title</h1><p>Body text.</p>"
+            b"<div class=w><h3>Recent Posts</h3><ul><li><a href=/a>One story</a></li>"
+            b"<li><a href=/b>Two</a></li></ul></div>"
+            b"<section><header><h2>Related</h2></header><div><p>card</p></div></section>"
+            b"<div class=widget><div class=widget-title>Categories</div><ul><li>News</li></ul>"
+            b"</div><p>after</p></body></html>")
+
+
+def test_a_block_takes_the_nearest_heading_whose_container_holds_it():
+    blocks = build_blocks(parse_html(_WIDGETS))
+    texts = [block.text for block in blocks]
+    heading_of = {text: (texts[j] if j >= 0 else None)
+                  for text, j in zip(texts, widget_headings(blocks))}
+    assert heading_of == {
+        "Title": None, "Body text.": None,  # an h1 heads the page, not a widget
+        "Recent Posts": "Recent Posts", "One story": "Recent Posts", "Two": "Recent Posts",
+        # the h2 is alone in its <header>: its scope is the <section>
+        "Related": "Related", "card": "Related",
+        "Categories": "Categories", "News": "Categories",  # a heading by its class
+        "after": None,  # outside every widget
+    }
+    assert list(widget_headings([Block("x", "p")])) == [-1]  # no element tree: no headings
+
+
+def test_heading_token_columns_hold_the_buckets_of_the_heading_words():
+    blocks = build_blocks(parse_html(_WIDGETS))
+    plain = FeatureConfig(n_hashed=8)
+    wide = FeatureConfig(n_hashed=8, heading_buckets=32)
+    assert wide.numeric_names == NUMERIC_NAMES + tuple(f"heading_token_{i}" for i in range(32))
+    assert "heading_buckets" not in plain.to_dict()
+    assert FeatureConfig.from_dict(wide.to_dict()) == wide
+    with pytest.raises(ValueError, match="heading_buckets"):
+        FeatureConfig(heading_buckets=-1)
+    matrix = page_matrix(blocks, wide)
+    first = len(NUMERIC_NAMES)
+    columns = matrix[:, first:first + 32]
+    texts = [block.text for block in blocks]
+    expected = {hashed_index("heading:recent", 32), hashed_index("heading:posts", 32)}
+    assert set(np.flatnonzero(columns[texts.index("One story")])) == expected
+    assert columns[texts.index("Body text.")].sum() == 0.0
+    # rows made by chunks hold the same cells as the whole matrix
+    features = PageFeatures(blocks, wide)
+    np.testing.assert_array_equal(np.vstack([features.rows(0, 3), features.rows(3, len(blocks))]),
+                                  features.matrix())
