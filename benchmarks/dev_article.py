@@ -7,8 +7,8 @@ Scores boilerkit's article text with each model, and optionally peers, on the ``
 of the modern article sources, with the scorers of ``run.py``: snippet F1 on
 trafilatura-eval, token F1 on the others (WCXB too). Only dev pages are scored: tune on
 dev, score test once with ``run.py``; training pages are never scored either.
-``--per-page`` also prints each token-scored page's F1 per extractor, to find the pages
-where one extractor loses.
+``--per-page`` also prints each page's F1 (token-scored sources) or snippet counts
+(trafilatura-eval) per extractor, to find the pages where one extractor loses.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                         metavar="P", help="extract's min_probability, one column per value")
     parser.add_argument("--sources", default=",".join(SOURCES))
     parser.add_argument("--per-page", action="store_true",
-                        help="print every token-scored page's F1 too")
+                        help="print every page's F1 or snippet counts too")
     args = parser.parse_args(argv)
     from boilerkit.datasets.corpus import load_dropped
     from boilerkit.datasets.sources import load_source
@@ -93,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.per_page and source in TOKEN_SOURCES:
                 print(f"  {page.page_id} | " + " | ".join(
                     f"{values[-1]:.3f}" for values in scores.values()), flush=True)
+            elif args.per_page:  # snippet counts: true positives, false positives, misses
+                print(f"  {page.page_id} | " + " | ".join(
+                    "tp {} fp {} fn {}".format(*values[-1][[0, 1, 3]])
+                    for values in scores.values()), flush=True)
         figures = []
         for name, values in scores.items():
             if source in TOKEN_SOURCES:
