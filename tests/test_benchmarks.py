@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -105,6 +106,18 @@ def test_dev_article_scores_the_dev_pages_only(monkeypatch, capsys):
     assert source == "fundus-eval" and int(pages) == len(dev) > 0
     assert 0.5 < float(f1) <= 1.0
     assert {"train", "test"} <= set(seen)  # read, but not scored
+
+
+def test_dev_article_per_page_snippet_counts_add_up_to_the_figure(capsys):
+    import dev_article
+
+    model = BENCH.parent / "models" / "boilerkit-news-4class"
+    assert dev_article.main([str(model), "--sources", "trafilatura-eval", "--per-page"]) == 0
+    *pages, summary = capsys.readouterr().out.splitlines()[1:]
+    counts = np.array([[int(x) for x in line.split(" | ")[1].split()[1::2]] for line in pages])
+    assert counts.shape == (int(summary.split(" | ")[1]), 3) and len(counts) > 0
+    tp, fp, fn = counts.sum(axis=0)
+    assert float(summary.split(" | ")[2]) == pytest.approx(2 * tp / (2 * tp + fp + fn), abs=5e-4)
 
 
 @pytest.fixture
