@@ -135,7 +135,6 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_hashed_features: int = DEFAULTS["n_hashed_features"],  # type: ignore[assignment]
                  repetition_features: bool = DEFAULTS["repetition_features"],  # type: ignore[assignment]
                  link_target_features: bool = DEFAULTS["link_target_features"],  # type: ignore[assignment]
-                 letter_case_features: bool = DEFAULTS["letter_case_features"],  # type: ignore[assignment]
                  heading_token_features: int = DEFAULTS["heading_token_features"],  # type: ignore[assignment]
                  max_iter: int = DEFAULTS["max_iter"],  # type: ignore[assignment]
                  learning_rate: float = DEFAULTS["learning_rate"],  # type: ignore[assignment]
@@ -151,7 +150,6 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         self.n_hashed_features = n_hashed_features
         self.repetition_features = repetition_features
         self.link_target_features = link_target_features
-        self.letter_case_features = letter_case_features
         self.heading_token_features = heading_token_features
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -270,7 +268,6 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         config = FeatureConfig(n_hashed=self.n_hashed_features,
                                repetition=bool(self.repetition_features),
                                link_targets=bool(self.link_target_features),
-                               letter_case=bool(self.letter_case_features),
                                heading_buckets=int(self.heading_token_features))
         flat = np.asarray([label for page_labels in labels for label in page_labels],
                           dtype=object)

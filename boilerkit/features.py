@@ -111,9 +111,6 @@ REPETITION_NAMES = ("repeat_log_count", "repeat_container_spread", "repeat_link_
 #: The block's mean link target length (``log1p``; a block inside a link has that link's),
 #: and its mean over the 3 blocks before and after.
 LINK_TARGET_NAMES = ("log_link_target", "window3_log_link_target")
-#: Whether the block's text is all capitals (promos, buttons and labels often are), in
-#: title case (headlines and menu items), and the all-capitals mean over 3 blocks around.
-LETTER_CASE_NAMES = ("all_caps", "title_case", "window3_all_caps")
 #: Tags and class tokens of a widget heading ("Related posts", "Categories", "Comments").
 _HEADING_TAGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
 _HEADING_CLASS = re.compile(r"title|heading|header")
@@ -134,10 +131,8 @@ class FeatureConfig:
     repetition: bool = False
     #: Add the :data:`LINK_TARGET_NAMES` columns (after the repetition ones).
     link_targets: bool = False
-    #: Add the :data:`LETTER_CASE_NAMES` columns (after the link target ones).
-    letter_case: bool = False
     #: Add this many columns of hashed words of each block's widget heading
-    #: (:func:`widget_headings`), after the letter case ones; 0: none.
+    #: (:func:`widget_headings`), after the link target ones; 0: none.
     heading_buckets: int = 0
 
     def __post_init__(self) -> None:
@@ -151,7 +146,6 @@ class FeatureConfig:
     def numeric_names(self) -> tuple[str, ...]:
         return (NUMERIC_NAMES + (REPETITION_NAMES if self.repetition else ())
                 + (LINK_TARGET_NAMES if self.link_targets else ())
-                + (LETTER_CASE_NAMES if self.letter_case else ())
                 + tuple(f"heading_token_{i}" for i in range(self.heading_buckets)))
 
     @property
@@ -164,7 +158,7 @@ class FeatureConfig:
     def to_dict(self) -> dict:
         data = {**asdict(self), "hash": "crc32", "numeric_features": len(self.numeric_names)}
         # Absent when off, so that configurations saved before they existed read the same.
-        for option in ("link_targets", "letter_case", "heading_buckets"):
+        for option in ("link_targets", "heading_buckets"):
             if not data[option]:
                 del data[option]
         return data
@@ -174,7 +168,6 @@ class FeatureConfig:
         return cls(n_hashed=int(data["n_hashed"]), schema_version=int(data["schema_version"]),
                    repetition=bool(data.get("repetition", False)),
                    link_targets=bool(data.get("link_targets", False)),
-                   letter_case=bool(data.get("letter_case", False)),
                    heading_buckets=int(data.get("heading_buckets", 0)))
 
 
@@ -391,11 +384,6 @@ class PageFeatures:
             self.link_targets = np.column_stack([per_link, window_means(per_link, 3)])
         self.heading_cells = (self._heading_cells(blocks, texts, config.heading_buckets)
                               if config.heading_buckets else None)
-        self.letter_case = None
-        if config.letter_case:
-            caps = np.fromiter(map(str.isupper, texts), dtype=np.float64, count=n)
-            title = np.fromiter(map(str.istitle, texts), dtype=np.float64, count=n)
-            self.letter_case = np.column_stack([caps, title, window_means(caps, 3)])
 
     def _repetition(self, blocks: Sequence[Block], link_chars: np.ndarray,
                     visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -587,9 +575,6 @@ class PageFeatures:
         if self.link_targets is not None:
             matrix[:, width:width + len(LINK_TARGET_NAMES)] = self.link_targets[part]
             width += len(LINK_TARGET_NAMES)
-        if self.letter_case is not None:
-            matrix[:, width:width + len(LETTER_CASE_NAMES)] = self.letter_case[part]
-            width += len(LETTER_CASE_NAMES)
         if self.heading_cells is not None:
             buckets = self.config.heading_buckets
             matrix[:, width:width + buckets] = 0.0

@@ -11,7 +11,6 @@ DEFAULTS: dict[str, object] = {
     "n_hashed_features": 256,
     "repetition_features": False,
     "link_target_features": False,
-    "letter_case_features": False,
     "heading_token_features": 0,
     "max_iter": 100,
     "learning_rate": 0.15,

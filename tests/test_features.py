@@ -17,7 +17,7 @@ from conftest import compiled_or_python
 from boilerkit import Block, build_blocks, parse_html
 from boilerkit import features as features_module
 from boilerkit.features import (
-    FEATURE_SCHEMA_VERSION, LETTER_CASE_NAMES, LINK_TARGET_NAMES, NUMERIC_NAMES, REPETITION_NAMES,
+    FEATURE_SCHEMA_VERSION, LINK_TARGET_NAMES, NUMERIC_NAMES, REPETITION_NAMES,
     FeatureConfig, PageFeatures, feature_matrix, hashed_index, page_matrix, structure_groups,
     text_stats, widget_headings,
 )
@@ -432,29 +432,6 @@ def test_link_target_columns_follow_the_repetition_ones_when_asked_for():
     assert row["World"] == pytest.approx(math.log1p(2))
     assert row["Story 2"] == pytest.approx(math.log1p(3))
     assert row["Excerpt of story 2."] == 0.0  # no link
-
-
-# --------------------------------------------------------------------------- letter case
-
-def test_letter_case_columns_come_last_and_only_when_asked_for():
-    html = (b"<html><body><p>FED-UP OWNER SPEAKS OUT</p><p>Related Posts</p>"
-            b"<p>A plain sentence of the body.</p><p>\xe6\x97\xa5\xe6\x9c\xac</p></body></html>")
-    blocks = build_blocks(parse_html(html))
-    plain = FeatureConfig(n_hashed=16, repetition=True, link_targets=True)
-    wide = FeatureConfig(n_hashed=16, repetition=True, link_targets=True, letter_case=True)
-    assert wide.numeric_names == plain.numeric_names + LETTER_CASE_NAMES
-    assert "letter_case" not in plain.to_dict()
-    assert FeatureConfig.from_dict(wide.to_dict()) == wide
-    numeric = len(plain.numeric_names)
-    matrix = page_matrix(blocks, wide)
-    np.testing.assert_array_equal(matrix[:, :numeric], page_matrix(blocks, plain)[:, :numeric])
-    case = dict(zip([block.text for block in blocks], matrix[:, numeric:numeric + 3]))
-    assert list(case["FED-UP OWNER SPEAKS OUT"][:2]) == [1.0, 0.0]
-    assert list(case["Related Posts"][:2]) == [0.0, 1.0]
-    assert list(case["A plain sentence of the body."][:2]) == [0.0, 0.0]
-    assert list(case["\u65e5\u672c"][:2]) == [0.0, 0.0]  # no cased letters
-    # All four blocks are within 3 of each other: one of four is all capitals.
-    assert case["Related Posts"][2] == pytest.approx(0.25)
 
 
 # --------------------------------------------------------------------------- widget headings
