@@ -266,13 +266,6 @@ def structure_groups(blocks: Sequence[Block], use_speedups: bool = True) -> np.n
     return groups
 
 
-def _is_widget_heading(block: Block) -> bool:
-    if block.tag in _HEADING_TAGS:
-        return True
-    return (block.text.count(" ") < _SHORT_BLOCK_WORDS
-            and any(_HEADING_CLASS.search(token) for token in block.own_tokens))
-
-
 def widget_headings(blocks: Sequence[Block]) -> np.ndarray:
     """For each block, the index of its widget heading, or -1.
 
@@ -289,26 +282,42 @@ def widget_headings(blocks: Sequence[Block]) -> np.ndarray:
     subtree_end = getattr(blocks, "subtree_end", None)
     if n == 0 or ancestor_ids is None or subtree_end is None or len(ancestor_ids) != n:
         return headings
-    owners = numbers_of(blocks)[:, NUMBER_FIELDS.index("element_id")]  # type: ignore[arg-type]
+    # Plain lists: indexing numpy arrays one scalar at a time is several times slower.
+    owners = numbers_of(blocks)[:, NUMBER_FIELDS.index("element_id")].tolist()  # type: ignore[arg-type]
+    last_element = len(subtree_end) - 1
+    heading_classed: dict[tuple[str, ...], bool] = {}  # class lists repeat across a page
     open_headings: list[tuple[int, int]] = []  # (block index, last element id in scope)
-    for i in range(n):
+    top = -1
+    for i, block in enumerate(blocks):
         owner = owners[i]
-        while open_headings and open_headings[-1][1] < owner:
-            open_headings.pop()
-        block = blocks[i]
-        if (block.tag in _HEADING_TAGS or block.own_tokens) and _is_widget_heading(block):
+        if open_headings and open_headings[-1][1] < owner:
+            while open_headings and open_headings[-1][1] < owner:
+                open_headings.pop()
+            top = open_headings[-1][0] if open_headings else -1
+        own = block.own_tokens
+        if block.tag in _HEADING_TAGS:
+            is_heading = True
+        elif own:
+            key = own if isinstance(own, tuple) else tuple(own)
+            classed = heading_classed.get(key)
+            if classed is None:
+                classed = heading_classed[key] = any(map(_HEADING_CLASS.search, own))
+            is_heading = classed and block.text.count(" ") < _SHORT_BLOCK_WORDS
+        else:
+            is_heading = False
+        if is_heading:
             next_owner = owners[i + 1] if i + 1 < n else owner
             scope_end = owner
             for ancestor in ancestor_ids[i]:
                 if ancestor < 0:  # above the root: the rest of the page
-                    scope_end = len(subtree_end) - 1
+                    scope_end = last_element
                     break
                 scope_end = int(subtree_end[ancestor])
                 if next_owner <= scope_end:  # the ancestor holds more than the heading
                     break
             open_headings.append((i, scope_end))
-        if open_headings:
-            headings[i] = open_headings[-1][0]
+            top = i
+        headings[i] = top
     return headings
 
 
