@@ -33,12 +33,15 @@ def update_card() -> Path:
 
 
 def dropped_table() -> str:
-    """The card's list of pages left out because their gold does not match their HTML."""
+    """The card's list of pages left out, with the share of their gold found in their HTML
+    or, for the pages dropped by hand, why."""
     from .corpus import load_dropped
 
-    rows = ["| page | gold found in the page |", "|---|---|"]
+    rows = ["| page | gold found in the page, or why it was dropped |", "|---|---|"]
     for page_id, info in sorted(load_dropped().items()):
-        rows.append(f"| `{page_id}` | {info['gold_coverage']:.0%} |")
+        coverage = info["gold_coverage"]
+        rows.append(f"| `{page_id}` | "
+                    f"{info['reason'] if coverage is None else format(coverage, '.0%')} |")
     return "\n".join(rows)
 
 

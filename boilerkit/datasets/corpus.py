@@ -135,7 +135,11 @@ def drop_reason(stats: dict) -> str | None:
     return None
 
 
-def _record(page: SourcePage, splits: dict[str, str]) -> tuple[dict, dict]:
+def _record(page: SourcePage, splits: dict[str, str],
+            by_hand: dict[str, str] | None = None) -> tuple[dict, dict]:
+    if by_hand and page.page_id in by_hand:
+        return {}, {"page_id": page.page_id, "dropped": f"by hand: {by_hand[page.page_id]}",
+                    "site": page.site, "gold_coverage": None}
     try:
         blocks, labels, provenance, stats = label_page(page)
     except BoilerkitError as error:  # unparseable pages are reported, not fatal
@@ -155,7 +159,8 @@ def _record(page: SourcePage, splits: dict[str, str]) -> tuple[dict, dict]:
     return record, stats
 
 
-def _record_worker(args: tuple[SourcePage, dict[str, str]]) -> tuple[dict, dict]:
+def _record_worker(args: tuple[SourcePage, dict[str, str], dict[str, str]]
+                   ) -> tuple[dict, dict]:
     return _record(*args)
 
 
@@ -170,6 +175,13 @@ def _dropped_path() -> Path:
 def load_dropped() -> dict[str, dict]:
     """``{page_id: {"source", "reason", "gold_coverage"}}`` of the pages left out."""
     path = _dropped_path()
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def load_drops_by_hand() -> dict[str, str]:
+    """``{page_id: reason}`` of pages a reviewer found not to be the page its dataset meant
+    (bot checks, error pages): no label of theirs can be right, whatever their gold says."""
+    path = corpus_dir() / "drop-by-hand.json"
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
@@ -198,13 +210,15 @@ def update_splits(progress=None) -> list[str]:
 def build(sources: Iterable[str] | None = None, workers: int = 2, progress=None) -> dict:
     """Rebuild the annotation files of ``sources`` (all by default); return statistics.
 
-    Pages whose gold does not match their HTML (:func:`drop_reason`) are left out and
-    listed in ``datasets/dropped.json`` with the reason.  Sites without a split in
+    Pages whose gold does not match their HTML (:func:`drop_reason`) and the pages of
+    ``datasets/drop-by-hand.json`` are left out and listed in ``datasets/dropped.json``
+    with the reason.  Sites without a split in
     ``splits.json`` get one by the hash rule; run :func:`update_splits` first to plan
     them by the rules of :mod:`.splits`.
     """
     splits = load_splits()
     dropped = load_dropped()
+    by_hand = load_drops_by_hand()
     summary: dict[str, dict] = {}
     for source in sources or SOURCES:
         out = annotations_path(source)
@@ -214,7 +228,7 @@ def build(sources: Iterable[str] | None = None, workers: int = 2, progress=None)
         new_sites: dict[str, str] = {}
         dropped = {k: v for k, v in dropped.items() if v["source"] != source}
         tmp = out.with_suffix(".tmp")
-        pages = ((page, splits) for page in load_source(source))
+        pages = ((page, splits, by_hand) for page in load_source(source))
         with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=9) as handle, \
                 ProcessPoolExecutor(max_workers=workers) as pool:
             for record, stats in pool.map(_record_worker, pages, chunksize=4):

@@ -101,8 +101,12 @@ def test_dropped_pages_are_listed_and_left_out():
     path = _repo_datasets()
     dropped = corpus.load_dropped()
     assert "big9-chaos/big5-17/trump (4).htm" in dropped       # carries another article's gold
-    assert all(v["reason"].startswith("gold does not match") for v in dropped.values())
-    assert all(v["gold_coverage"] < corpus.MIN_GOLD_COVERAGE for v in dropped.values())
+    by_hand = corpus.load_drops_by_hand()
+    assert "wcxb/4352" in by_hand                                # a bot check
+    assert all(dropped[page_id]["reason"] == f"by hand: {why}" for page_id, why in by_hand.items())
+    by_gold = {k: v for k, v in dropped.items() if k not in by_hand}
+    assert all(v["reason"].startswith("gold does not match") for v in by_gold.values())
+    assert all(v["gold_coverage"] < corpus.MIN_GOLD_COVERAGE for v in by_gold.values())
     kept = {r["page_id"] for r in corpus.iter_records()}
     assert not kept & set(dropped)
     card = (path / "README.md").read_text()
@@ -139,3 +143,14 @@ def test_rebuild_from_the_loaders_gives_the_committed_annotations(tmp_path, monk
         with gzip.open(tmp_path / "annotations" / f"{source}.jsonl.gz", "rt") as handle:
             rebuilt = [json.loads(line) for line in handle]
         assert rebuilt == records, source
+
+
+def test_a_page_dropped_by_hand_gets_no_record_and_says_why():
+    from boilerkit.datasets.sources import SourcePage
+
+    page = SourcePage(page_id="wcxb/9999", source="wcxb", url=None, site="shop.example",
+                      html=b"<p>Let us know you're human</p>", sha256="", gold={})
+    record, stats = corpus._record(page, {}, {"wcxb/9999": "a bot check"})
+    assert record == {}
+    assert stats == {"page_id": "wcxb/9999", "dropped": "by hand: a bot check",
+                     "site": "shop.example", "gold_coverage": None}
