@@ -287,13 +287,10 @@ def widget_headings(blocks: Sequence[Block]) -> np.ndarray:
     last_element = len(subtree_end) - 1
     heading_classed: dict[tuple[str, ...], bool] = {}  # class lists repeat across a page
     open_headings: list[tuple[int, int]] = []  # (block index, last element id in scope)
-    top = -1
     for i, block in enumerate(blocks):
         owner = owners[i]
-        if open_headings and open_headings[-1][1] < owner:
-            while open_headings and open_headings[-1][1] < owner:
-                open_headings.pop()
-            top = open_headings[-1][0] if open_headings else -1
+        while open_headings and open_headings[-1][1] < owner:
+            open_headings.pop()
         own = block.own_tokens
         if block.tag in _HEADING_TAGS:
             is_heading = True
@@ -316,8 +313,8 @@ def widget_headings(blocks: Sequence[Block]) -> np.ndarray:
                 if next_owner <= scope_end:  # the ancestor holds more than the heading
                     break
             open_headings.append((i, scope_end))
-            top = i
-        headings[i] = top
+        if open_headings:
+            headings[i] = open_headings[-1][0]
     return headings
 
 

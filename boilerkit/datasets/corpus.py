@@ -179,8 +179,8 @@ def load_dropped() -> dict[str, dict]:
 
 
 def load_drops_by_hand() -> dict[str, str]:
-    """``{page_id: reason}`` of pages a reviewer found not to be the page its dataset meant
-    (bot checks, error pages): no label of theirs can be right, whatever their gold says."""
+    """``{page_id: reason}`` of pages that are not the page their dataset meant (bot checks,
+    error pages): no label of theirs can be right, whatever their gold says."""
     path = corpus_dir() / "drop-by-hand.json"
     return json.loads(path.read_text()) if path.is_file() else {}
 
