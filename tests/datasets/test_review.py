@@ -186,15 +186,16 @@ def test_committed_agreement_set_scores_against_frozen_reviews():
     result = review.agreement(rounds=100)
     # 33 blind re-labels of the first reviews (ten of which were edited afterwards and are
     # scored against their frozen copies), 44 of the modern reviews and 20 of the third
-    # and fourth rounds (blind-sample-2.json).
-    assert result["frozen"]["all"]["pages"] == 97
+    # and fourth rounds (blind-sample-2.json) and 10 of the fifth (blind-sample-3.json).
+    assert result["frozen"]["all"]["pages"] == 107
     assert len(result["edited_after_blind"]) == 10
-    assert result["intact"]["all"]["pages"] == 87
+    assert result["intact"]["all"]["pages"] == 97
     assert result["not_scored"] == []
-    sample = json.loads((folder / "blind-sample-2.json").read_text())
-    assert len(sample["pages"]) == 20
-    sampled = review.agreement(rounds=10, pages=set(sample["pages"]))
-    assert sampled["frozen"]["all"]["pages"] == 20 and sampled["edited_after_blind"] == []
+    for name, size in (("blind-sample-2.json", 20), ("blind-sample-3.json", 10)):
+        sample = json.loads((folder / name).read_text())
+        assert len(sample["pages"]) == size
+        sampled = review.agreement(rounds=10, pages=set(sample["pages"]))
+        assert sampled["frozen"]["all"]["pages"] == size and sampled["edited_after_blind"] == []
 
 
 def _committed_plan(name: str) -> dict:
