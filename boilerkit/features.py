@@ -31,6 +31,7 @@ import string
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -142,13 +143,14 @@ class FeatureConfig:
             raise ValueError(f"heading_buckets must be a non-negative integer, "
                              f"got {self.heading_buckets!r}")
 
-    @property
+    # Cached: rows() asks for them per page, and the heading names are built one by one.
+    @cached_property
     def numeric_names(self) -> tuple[str, ...]:
         return (NUMERIC_NAMES + (REPETITION_NAMES if self.repetition else ())
                 + (LINK_TARGET_NAMES if self.link_targets else ())
                 + tuple(f"heading_token_{i}" for i in range(self.heading_buckets)))
 
-    @property
+    @cached_property
     def n_features(self) -> int:
         return len(self.numeric_names) + self.n_hashed
 
