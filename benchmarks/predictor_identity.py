@@ -26,7 +26,7 @@ ANNOTATIONS = [f"datasets/annotations/{name}.jsonl.gz" for name in (
 
 def walking(model):
     """``model`` changed to walk every tree, one ensemble at a time (the checked predictor)."""
-    for head in model.levels:
+    for head in (head for member in (model, *model.members) for head in member.levels):
         head._ensemble_probabilities = (
             lambda head: lambda X, speedups: [e.predict_proba(X, speedups)
                                               for e in head.ensembles])(head)

@@ -507,6 +507,72 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+# Manifest keys that must agree for models to be averaged: the members are seeds of one
+# recipe on one training set, so the averaged model's sources and licences are theirs.
+_SAME_TRAINING = ("training_sources", "training_split", "training_data", "label_map",
+                  "feature_config", "labels")
+# Manifest keys that describe one trained model and so go per member.
+_PER_MEMBER = ("sha256", "params", "metrics", "predictor_check")
+
+
+def _merged_params(params: list[dict | None]) -> dict:
+    """The members' parameters; one that differs (the seed) is listed per member."""
+    merged: dict = {}
+    for key in sorted({key for each in params for key in (each or {})}):
+        values = [(each or {}).get(key) for each in params]
+        merged[key] = values[0] if all(value == values[0] for value in values) else values
+    return merged
+
+
+def cmd_average(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate, format_report
+    from .model import average_models
+    from .persistence import RESERVED_KEYS, load_model
+
+    if len(args.models) < 2:
+        raise BoilerkitError("average needs two or more models")
+    models = [load_model(path) for path in args.models]
+    first = models[0].manifest
+    for path, model in zip(args.models[1:], models[1:]):
+        differing = [key for key in _SAME_TRAINING if model.manifest.get(key) != first.get(key)]
+        if differing:
+            raise BoilerkitError(f"{path} was trained otherwise than {args.models[0]} "
+                                 f"({', '.join(differing)} differ); average only models of one "
+                                 "training set (e.g. several seeds of one recipe)")
+    try:
+        averaged = average_models(models, {"params": _merged_params(
+            [model.manifest.get("params") for model in models])})
+    except ValueError as error:
+        raise BoilerkitError(f"cannot average these models: {error}") from error
+    metadata = {key: value for key, value in first.items()
+                if key not in RESERVED_KEYS and key not in _PER_MEMBER
+                and key != "averaged_from"}
+    metadata["averaged_from"] = [
+        {"model": str(path), **{key: model.manifest.get(key) for key in _PER_MEMBER}}
+        for path, model in zip(args.models, models)]
+    if args.dev:
+        from .datasets.corpus import read_labelled
+        from .training import relabel
+
+        dev_pages = _select(read_labelled(args.dev, progress=not _quiet(args)), args.dev_split,
+                            None)
+        if not dev_pages:
+            raise BoilerkitError("no labelled pages" + (f" with split {args.dev_split!r}"
+                                                        if args.dev_split else "")
+                                 + " in " + " ".join(args.dev))
+        dev_pages = relabel(dev_pages, _merge_label_maps(args.label_map))
+        metrics = evaluate(averaged, dev_pages, progress=not _quiet(args))
+        metadata["metrics"] = metrics
+        metadata["dev_data"] = [str(path) for path in args.dev]
+        metadata["dev_split"] = args.dev_split
+    manifest = save_model(averaged, args.output, metadata=metadata)
+    log.info("saved the average of %d models to %s (manifest %s)", averaged.n_members,
+             args.output, manifest)
+    if args.dev:
+        print(format_report(metadata["metrics"]))
+    return 0
+
+
 def _check_predictor(model, pages: list, split: str) -> dict:
     """How far the converted model's probabilities are from scikit-learn's, on ``pages``."""
     worst, blocks = 0.0, 0
@@ -837,6 +903,31 @@ def build_parser() -> argparse.ArgumentParser:
                               help="weigh every block the same instead of every page")
     _add_logging_options(train_parser)
     train_parser.set_defaults(handler=cmd_train)
+
+    average_parser = commands.add_parser(
+        "average", help="average the probabilities of several trained models",
+        description=_wrap("Write one model whose probabilities are the mean of the MODELs'. "
+                          "The MODELs must be trained on the same data with the same features "
+                          "and labels, e.g. by one `boilerkit train` command with different "
+                          "--set random_state=N: their mean varies less from seed to seed than "
+                          "any one of them. The features are computed once; each member adds "
+                          "its trees' time. The manifest keeps the training data and licences, "
+                          "and lists each member's parameters, dev scores and sha256."),
+        epilog="example:\n  boilerkit average seed0/ seed1/ seed2/ -o models/mine \\\n"
+               "      --dev datasets/annotations/ --dev-split dev",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    average_parser.add_argument("models", nargs="+", metavar="MODEL",
+                                help="model directories (two or more)")
+    average_parser.add_argument("-o", "--output", required=True, metavar="MODEL",
+                                help="the model directory to write")
+    average_parser.add_argument("--dev", nargs="+", metavar="DATA",
+                                help="labelled data to score the average on; the scores go "
+                                     "into the manifest")
+    average_parser.add_argument("--dev-split", metavar="NAME",
+                                help="score only the --dev pages of this split (e.g. dev)")
+    _add_label_map_option(average_parser)
+    _add_logging_options(average_parser)
+    average_parser.set_defaults(handler=cmd_average)
 
     evaluate_parser = commands.add_parser(
         "evaluate", help="score a model on labelled pages",

@@ -13,6 +13,10 @@ its second the other labels given "not primary", so
 ``P(c) = (1 - P(primary)) * P(c | not primary)``. A second level reads the
 block's features plus :mod:`boilerkit.context` features of the first
 level's probabilities over the page (stacking).
+
+A model may also average the probabilities of several *members* trained by
+one recipe with different seeds (:func:`average_models`): they share the
+feature rows, so only their trees cost more.
 """
 
 from __future__ import annotations
@@ -103,13 +107,16 @@ class Model:
     ``levels[0]`` reads the feature rows; ``levels[1]``, if present, reads the
     feature rows plus the context features of ``levels[0]``'s probabilities,
     as ``context`` describes. ``manifest`` holds the metadata saved with the
-    model (training data, licences, metrics).
+    model (training data, licences, metrics). ``members`` are further models of
+    the same features, labels and levels whose probabilities are averaged with
+    this one's (see :func:`average_models`).
     """
 
     feature_config: FeatureConfig
     levels: list[Head]
     context: ContextSpec | None = None
     manifest: dict = field(default_factory=dict)
+    members: list[Model] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.levels) <= 2:
@@ -131,6 +138,18 @@ class Model:
                                      f"features, the configuration gives {width}")
         if len(self.levels) == 2 and list(self.levels[0].labels) != list(self.context.labels):  # type: ignore[union-attr]
             raise ValueError("the context specification names other labels than level 0")
+        for member in self.members:
+            if member.members:
+                raise ValueError("a member of an averaged model has no members of its own")
+            if (member.feature_config != self.feature_config or member.labels != self.labels
+                    or len(member.levels) != len(self.levels)
+                    or member.spare_columns != self.spare_columns):
+                raise ValueError("averaged models need the same features, labels and levels")
+
+    @property
+    def n_members(self) -> int:
+        """How many models' probabilities this one averages (1 for a plain model)."""
+        return 1 + len(self.members)
 
     @property
     def spare_columns(self) -> int:
@@ -151,19 +170,28 @@ class Model:
         # A longer page goes by chunks of rows; the second level needs the first level's
         # probabilities of the whole page, so its rows are made again (tokens kept).
         chunks = range(0, n, CHUNK_ROWS)
-        level0 = np.vstack([self.levels[0].predict_proba(features.rows(start, start + CHUNK_ROWS),
-                                                         use_speedups) for start in chunks])
+        models = [self, *self.members]
+        level0: list[list[np.ndarray]] = [[] for _ in models]
+        for start in chunks:
+            rows = features.rows(start, start + CHUNK_ROWS)
+            for parts, model in zip(level0, models):
+                parts.append(model.levels[0].predict_proba(rows, use_speedups))
+        firsts = [np.vstack(parts) for parts in level0]
         if len(self.levels) == 1:
-            return level0
-        assert self.context is not None  # __post_init__: a second level has one
-        context = context_features(blocks, level0, self.context, features.chars, use_speedups,
-                                   _structure_groups_of(features))
+            return _mean(firsts)
+        groups = _structure_groups_of(features)
+        contexts = [context_features(blocks, first, model.context, features.chars,  # type: ignore[arg-type]
+                                     use_speedups, groups)
+                    for first, model in zip(firsts, models)]
         width = self.feature_config.n_features
         probabilities = []
         for start in chunks:
             rows = features.rows(start, start + CHUNK_ROWS, self.spare_columns)
-            rows[:, width:] = context[start:start + CHUNK_ROWS]
-            probabilities.append(self.levels[1].predict_proba(rows, use_speedups))
+            seconds = []
+            for context, model in zip(contexts, models):
+                rows[:, width:] = context[start:start + CHUNK_ROWS]
+                seconds.append(model.levels[1].predict_proba(rows, use_speedups))
+            probabilities.append(_mean(seconds))
         return np.vstack(probabilities)
 
     def predict_rows(self, features: PageFeatures, rows: np.ndarray,
@@ -179,6 +207,13 @@ class Model:
         if rows.shape != (features.n, width + self.spare_columns):
             raise ValueError(f"expected rows of shape {(features.n, width + self.spare_columns)}, "
                              f"got {rows.shape}")
+        return _mean([model._own_probabilities(features, rows, use_speedups)
+                      for model in (self, *self.members)])
+
+    def _own_probabilities(self, features: PageFeatures, rows: np.ndarray,
+                           use_speedups: bool) -> np.ndarray:
+        """This model's levels alone on ``rows`` (members aside); fills the spare columns."""
+        width = self.feature_config.n_features
         level0 = self.levels[0].predict_proba(rows[:, :width], use_speedups)
         if len(self.levels) == 1:
             return level0
@@ -212,6 +247,29 @@ class Model:
         return [self.classes_[self.choose_labels(page, p)] if len(p)
                 else np.asarray([], dtype=object)
                 for page, p in zip(pages, self.predict_proba(pages))]
+
+
+def _mean(probabilities: list[np.ndarray]) -> np.ndarray:
+    """The members' mean; a plain model's probabilities are returned as they are."""
+    if len(probabilities) == 1:
+        return probabilities[0]
+    return np.mean(probabilities, axis=0)
+
+
+def average_models(models: Sequence[Model], manifest: dict | None = None) -> Model:
+    """One model whose probabilities are the mean of ``models``' probabilities.
+
+    The models must share features, labels and levels: several seeds of one
+    training recipe, whose mean varies less from seed to seed than any one of
+    them. Models that average members already give those members. ``manifest``
+    becomes the new model's.
+    """
+    plain = [member for model in models for member in (model, *model.members)]
+    if not plain:
+        raise ValueError("no models to average")
+    first, *rest = [Model(member.feature_config, member.levels, member.context)
+                    for member in plain]
+    return Model(first.feature_config, first.levels, first.context, dict(manifest or {}), rest)
 
 
 def _structure_groups_of(features: PageFeatures) -> np.ndarray | None:

@@ -38,6 +38,10 @@ from .predictor import ARRAY_DTYPES, EnsembleError, TreeEnsemble
 
 FORMAT = "boilerkit-model"
 FORMAT_VERSION = 2
+# A model that averages members (Model.members) is saved as version 3, so that a
+# boilerkit that knows only version 2 refuses it instead of running its first member alone.
+AVERAGED_FORMAT_VERSION = 3
+READ_VERSIONS = (FORMAT_VERSION, AVERAGED_FORMAT_VERSION)
 ARRAYS_NAME = "model.npz"
 MANIFEST_NAME = "manifest.json"
 LEGACY_ARTIFACT = "model.joblib"
@@ -47,8 +51,9 @@ _MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 _MAX_ARRAYS_BYTES = 512 * 1024 * 1024
 _MAX_JSON_DEPTH = 64
 
-_RESERVED_KEYS = ("format", "format_version", "boilerkit_version", "created", "feature_config",
-                  "labels", "levels", "context", "params", "arrays", "sha256")
+#: Manifest keys that save_model writes itself; metadata may not set them.
+RESERVED_KEYS = ("format", "format_version", "boilerkit_version", "created", "feature_config",
+                  "labels", "levels", "context", "members", "params", "arrays", "sha256")
 
 PathLike = str | os.PathLike
 
@@ -94,22 +99,16 @@ def save_model(model: Any, path: PathLike, metadata: dict | None = None) -> Path
                             "or a fitted BlockClassifier")
         params = model.get_params()
         model = to_model()
-    reserved = set(_RESERVED_KEYS) & set(metadata or {})
+    reserved = set(RESERVED_KEYS) & set(metadata or {})
     if reserved:
         raise ValueError(f"metadata may not set the manifest's own keys: {sorted(reserved)}")
     directory = _model_dir(path)
     directory.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray] = {}
-    levels = []
-    for level, head in enumerate(model.levels):
-        ensembles = []
-        for number, ensemble in enumerate(head.ensembles):
-            prefix = f"level{level}_ensemble{number}_"
-            arrays.update({prefix + name: values for name, values in ensemble.arrays().items()})
-            ensembles.append({"arrays": prefix, "link": ensemble.link,
-                              "n_features": ensemble.n_features, "n_trees": ensemble.n_trees,
-                              "classes": head.classes[number]})
-        levels.append({"kind": head.kind, "primary": head.primary, "ensembles": ensembles})
+    levels = _level_specs(model, "", arrays)
+    members = [{"levels": _level_specs(member, f"member{number}_", arrays),
+                "context": member.context.to_dict() if member.context else None}
+               for number, member in enumerate(model.members, start=1)]
     buffer = io.BytesIO()
     # numpy's stubs type **kwds as if a name could be its allow_pickle flag (none is).
     np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
@@ -117,13 +116,14 @@ def save_model(model: Any, path: PathLike, metadata: dict | None = None) -> Path
     arrays_path.write_bytes(buffer.getvalue())
     manifest = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": AVERAGED_FORMAT_VERSION if members else FORMAT_VERSION,
         "boilerkit_version": __version__,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "feature_config": model.feature_config.to_dict(),
         "labels": list(model.labels),
         "levels": levels,
         "context": model.context.to_dict() if model.context else None,
+        **({"members": members} if members else {}),
         "params": _to_json(params) if params is not None else model.manifest.get("params"),
         "arrays": ARRAYS_NAME,
         "sha256": _sha256(arrays_path),
@@ -135,6 +135,21 @@ def save_model(model: Any, path: PathLike, metadata: dict | None = None) -> Path
     if legacy.exists():
         legacy.unlink()  # a stale pickle next to the new files would only confuse
     return manifest_path
+
+
+def _level_specs(model: Model, prefix: str, arrays: dict[str, np.ndarray]) -> list[dict]:
+    """The manifest's description of ``model``'s levels; their arrays go into ``arrays``."""
+    levels = []
+    for level, head in enumerate(model.levels):
+        ensembles = []
+        for number, ensemble in enumerate(head.ensembles):
+            name = f"{prefix}level{level}_ensemble{number}_"
+            arrays.update({name + key: values for key, values in ensemble.arrays().items()})
+            ensembles.append({"arrays": name, "link": ensemble.link,
+                              "n_features": ensemble.n_features, "n_trees": ensemble.n_trees,
+                              "classes": head.classes[number]})
+        levels.append({"kind": head.kind, "primary": head.primary, "ensembles": ensembles})
+    return levels
 
 
 def _json_depth(value: Any, limit: int) -> int:
@@ -212,6 +227,22 @@ def _ensemble(arrays: dict[str, np.ndarray], spec: dict, where: str) -> TreeEnse
         raise ModelError(f"{where}: {error}") from error
 
 
+def _read_levels(arrays: dict[str, np.ndarray], specs: list, where: str) -> list[Head]:
+    levels = []
+    for level_spec in specs:
+        if not isinstance(level_spec, dict):
+            raise ModelError(f"{where}: a level is not an object")
+        ensembles, classes = [], []
+        for spec in _require(level_spec, "ensembles", list, where):
+            if not isinstance(spec, dict):
+                raise ModelError(f"{where}: an ensemble is not an object")
+            ensembles.append(_ensemble(arrays, spec, where))
+            classes.append([str(name) for name in _require(spec, "classes", list, where)])
+        levels.append(Head(_require(level_spec, "kind", str, where), ensembles, classes,
+                           level_spec.get("primary")))
+    return levels
+
+
 def load_model(path: PathLike) -> Model:
     """Load a model saved by :func:`save_model`.
 
@@ -231,11 +262,11 @@ def load_model(path: PathLike) -> Model:
             "retrained with `boilerkit train`.")
     manifest = read_manifest(directory)
     where = str(directory / MANIFEST_NAME)
-    if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format") != FORMAT or manifest.get("format_version") not in READ_VERSIONS:
         raise ModelVersionError(
             f"{where}: model format {manifest.get('format')!r} version "
-            f"{manifest.get('format_version')!r}; this boilerkit reads {FORMAT!r} version "
-            f"{FORMAT_VERSION}. Retrain it with `boilerkit train`.")
+            f"{manifest.get('format_version')!r}; this boilerkit reads {FORMAT!r} versions "
+            f"{', '.join(map(str, READ_VERSIONS))}. Retrain it with `boilerkit train`.")
     config_spec = _require(manifest, "feature_config", dict, where)
     if config_spec.get("schema_version") != FEATURE_SCHEMA_VERSION:
         raise ModelVersionError(
@@ -250,21 +281,17 @@ def load_model(path: PathLike) -> Model:
     arrays = _load_arrays(arrays_path)
     try:
         config = FeatureConfig.from_dict(config_spec)
-        levels = []
-        for level_spec in _require(manifest, "levels", list, where):
-            if not isinstance(level_spec, dict):
-                raise ModelError(f"{where}: a level is not an object")
-            ensembles, classes = [], []
-            for spec in _require(level_spec, "ensembles", list, where):
-                if not isinstance(spec, dict):
-                    raise ModelError(f"{where}: an ensemble is not an object")
-                ensembles.append(_ensemble(arrays, spec, where))
-                classes.append([str(name) for name in _require(spec, "classes", list, where)])
-            levels.append(Head(_require(level_spec, "kind", str, where), ensembles, classes,
-                               level_spec.get("primary")))
+        levels = _read_levels(arrays, _require(manifest, "levels", list, where), where)
         context = manifest.get("context")
+        member_specs = manifest.get("members", [])
+        if not isinstance(member_specs, list) or not all(isinstance(spec, dict)
+                                                         for spec in member_specs):
+            raise ModelError(f"{where}: members is not a list of objects")
+        members = [Model(config, _read_levels(arrays, _require(spec, "levels", list, where), where),
+                         ContextSpec.from_dict(spec["context"]) if spec.get("context") else None)
+                   for spec in member_specs]
         model = Model(config, levels, ContextSpec.from_dict(context) if context else None,
-                      manifest)
+                      manifest, members)
     except ModelError:
         raise
     except (KeyError, TypeError, ValueError) as error:

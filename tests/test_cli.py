@@ -24,7 +24,8 @@ def _stdin(monkeypatch, data: bytes) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
 
 
-@pytest.mark.parametrize("command", [[], ["classify"], ["extract"], ["train"], ["evaluate"]])
+@pytest.mark.parametrize("command", [[], ["classify"], ["extract"], ["train"], ["evaluate"],
+                                     ["average"], ["convert"], ["show"], ["label"]])
 def test_help_exits_0(command, capsys):
     assert main([*command, "--help"]) == 0
     out = capsys.readouterr().out
@@ -330,6 +331,51 @@ def test_train_set_unknown_parameter_is_a_usage_error_listing_the_valid_ones(cap
                                          ("", "")])
 def test_train_set_values_are_parsed(text, value):
     assert cli._parse_value(text) == value and type(cli._parse_value(text)) is type(value)
+
+
+def test_average_writes_one_model_of_the_seeds_with_their_training_data(labelled_dir, tmp_path,
+                                                                         capsys):
+    seeds = []
+    for seed in (0, 1):
+        seeds.append(tmp_path / f"seed{seed}")
+        assert main(["train", str(labelled_dir), "-o", str(seeds[-1]), "-q", "--max-iter", "10",
+                     "--set", "min_samples_leaf=5", "--set", f"random_state={seed}",
+                     "--learning-rate", ("0.1", "0.3")[seed]]) == 0
+    capsys.readouterr()
+    output = tmp_path / "averaged"
+    assert main(["average", *map(str, seeds), "-o", str(output), "-q",
+                 "--dev", str(labelled_dir)]) == 0
+    captured = capsys.readouterr()
+    averaged = load_model(output)
+    members = [load_model(path) for path in seeds]
+    assert averaged.n_members == 2
+    manifest = averaged.manifest
+    assert manifest["training_data"] == members[0].manifest["training_data"]
+    assert manifest["label_counts"] == members[0].manifest["label_counts"]
+    assert manifest["params"]["random_state"] == [0, 1]
+    assert manifest["params"]["max_iter"] == 10 and manifest["params"]["learning_rate"] == [
+        0.1, 0.3]
+    assert [entry["sha256"] for entry in manifest["averaged_from"]] == [
+        member.manifest["sha256"] for member in members]
+    assert manifest["averaged_from"][1]["params"]["random_state"] == 1
+    # The scores of the average on --dev are printed and recorded.
+    macro_f1 = manifest["metrics"]["blocks"]["macro_f1"]
+    macro_row = next(line for line in captured.out.splitlines() if line.split()[:2] == ["macro", "avg"])
+    assert macro_row.split()[4] == f"{macro_f1:.3f}"
+
+
+def test_average_refuses_one_model_and_models_of_other_training_data(labelled_dir, tmp_path,
+                                                                     capsys):
+    first, other = tmp_path / "first", tmp_path / "other"
+    assert main(["train", str(labelled_dir), "-o", str(first), "-q", "--max-iter", "5"]) == 0
+    assert main(["train", str(labelled_dir), "-o", str(other), "-q", "--max-iter", "5",
+                 "--label-map", "teaser=navigation"]) == 0
+    capsys.readouterr()
+    assert main(["average", str(first), "-o", str(tmp_path / "out"), "-q"]) == 1
+    assert "two or more" in capsys.readouterr().err
+    assert main(["average", str(first), str(other), "-o", str(tmp_path / "out"), "-q"]) == 1
+    assert "label_map" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_train_set_reaches_the_model_and_the_last_setting_wins(labelled_dir, tmp_path, capsys):
