@@ -186,12 +186,14 @@ def test_committed_agreement_set_scores_against_frozen_reviews():
     result = review.agreement(rounds=100)
     # 33 blind re-labels of the first reviews (ten of which were edited afterwards and are
     # scored against their frozen copies), 44 of the modern reviews and 20 of the third
-    # and fourth rounds (blind-sample-2.json) and 10 of the fifth (blind-sample-3.json).
-    assert result["frozen"]["all"]["pages"] == 107
+    # and fourth rounds (blind-sample-2.json), 10 of the fifth (blind-sample-3.json) and 6 of
+    # the sixth (blind-sample-4.json).
+    assert result["frozen"]["all"]["pages"] == 113
     assert len(result["edited_after_blind"]) == 10
-    assert result["intact"]["all"]["pages"] == 97
+    assert result["intact"]["all"]["pages"] == 103
     assert result["not_scored"] == []
-    for name, size in (("blind-sample-2.json", 20), ("blind-sample-3.json", 10)):
+    for name, size in (("blind-sample-2.json", 20), ("blind-sample-3.json", 10),
+                       ("blind-sample-4.json", 6)):
         sample = json.loads((folder / name).read_text())
         assert len(sample["pages"]) == size
         sampled = review.agreement(rounds=10, pages=set(sample["pages"]))
@@ -254,6 +256,22 @@ def test_second_review_plan_adds_train_and_dev_pages_only():
     shared = first & {p["page_id"] for p in pages}
     assert all(not review.review_path(page_id).is_file() for page_id in shared)
     assert sum(p["comments"] for p in pages) >= 100
+    _check_plan(plan)
+
+
+@pytest.mark.parametrize("name, n_pages, split", [("review-plan-3.json", 96, "train"),
+                                                   ("review-plan-4.json", 64, "dev")])
+def test_later_review_plans_take_unreviewed_pages_of_one_split(name, n_pages, split):
+    plan = _committed_plan(name)
+    pages = plan["pages"]
+    assert len(pages) == n_pages and len({p["site"] for p in pages}) == n_pages
+    assert {p["split"] for p in pages} == {split}
+    earlier = {p["page_id"] for earlier_name in ("review-plan.json", "review-plan-2.json",
+                                                 "review-plan-3.json") if earlier_name != name
+               for p in _committed_plan(earlier_name)["pages"]}
+    # Pages shared with an earlier plan are those no reviewer could label there.
+    shared = earlier & {p["page_id"] for p in pages}
+    assert all(not review.review_path(page_id).is_file() for page_id in shared)
     _check_plan(plan)
 
 
