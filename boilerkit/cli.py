@@ -560,7 +560,10 @@ def cmd_average(args: argparse.Namespace) -> int:
             raise BoilerkitError("no labelled pages" + (f" with split {args.dev_split!r}"
                                                         if args.dev_split else "")
                                  + " in " + " ".join(args.dev))
-        dev_pages = relabel(dev_pages, _merge_label_maps(args.label_map))
+        # By default the dev labels are mapped as the members' training labels were.
+        label_map = (_merge_label_maps(args.label_map) if args.label_map
+                     else first.get("label_map") or {})
+        dev_pages = relabel(dev_pages, label_map)
         metrics = evaluate(averaged, dev_pages, progress=not _quiet(args))
         metadata["metrics"] = metrics
         metadata["dev_data"] = [str(path) for path in args.dev]
@@ -745,12 +748,13 @@ def _provenance_factor(text: str) -> tuple[str, float]:
     return name.strip(), factor
 
 
-def _add_label_map_option(parser: argparse.ArgumentParser) -> None:
+def _add_label_map_option(parser: argparse.ArgumentParser, default_help: str = "") -> None:
     parser.add_argument("--label-map", metavar="OLD=NEW", action="append",
                         type=_label_map_entries,
                         help="rename a label before use, e.g. boilerplate=navigation; "
                              "OLD= leaves those blocks unlabelled; OLD may be LABEL@PROVENANCE, "
-                             "e.g. navigation@rule=boilerplate (repeatable or comma-separated)")
+                             "e.g. navigation@rule=boilerplate (repeatable or comma-separated)"
+                             + (f"; {default_help}" if default_help else ""))
 
 
 _INPUT_HELP = ("HTML file (also .gz), directory (searched for *.html, *.htm and their .gz), "
@@ -925,7 +929,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "into the manifest")
     average_parser.add_argument("--dev-split", metavar="NAME",
                                 help="score only the --dev pages of this split (e.g. dev)")
-    _add_label_map_option(average_parser)
+    _add_label_map_option(average_parser, default_help="default: the members' training "
+                                                        "label map")
     _add_logging_options(average_parser)
     average_parser.set_defaults(handler=cmd_average)
 

@@ -378,6 +378,20 @@ def test_average_refuses_one_model_and_models_of_other_training_data(labelled_di
     assert not (tmp_path / "out").exists()
 
 
+def test_average_scores_dev_with_the_members_label_map(labelled_dir, tmp_path, capsys):
+    members = [tmp_path / name for name in ("a", "b")]
+    for path, rate in zip(members, ("0.1", "0.3")):
+        assert main(["train", str(labelled_dir), "-o", str(path), "-q", "--max-iter", "5",
+                     "--learning-rate", rate, "--label-map", "teaser=navigation"]) == 0
+    assert main(["average", *map(str, members), "-o", str(tmp_path / "out"), "-q",
+                 "--dev", str(labelled_dir)]) == 0
+    capsys.readouterr()
+    manifest = load_model(tmp_path / "out").manifest
+    assert manifest["label_map"] == {"teaser": "navigation"}
+    # The dev pages were scored with teaser mapped to navigation, as the members trained.
+    assert "teaser" not in manifest["metrics"]["blocks"]["per_class"]
+
+
 def test_train_set_reaches_the_model_and_the_last_setting_wins(labelled_dir, tmp_path, capsys):
     output = tmp_path / "model"
     argv = ["train", str(labelled_dir), "-o", str(output), "-q", "--max-iter", "10",
