@@ -158,3 +158,20 @@ def test_block_evaluation_scores_every_labelled_block_once(run_module, monkeypat
     assert metrics["available"] and metrics["n_blocks"] == 9
     assert metrics["blocks"]["per_class"]["teaser"]["precision"] == pytest.approx(1 / 3)
     assert "macro_f1" in metrics["intervals"]
+
+
+def test_link_text_echo_counts_slug_words_and_own_links():
+    import link_text_echo
+    from boilerkit import build_blocks, parse_html
+
+    echo, slug = link_text_echo.echo_and_slug(
+        "Rain returns to the valley", ["https://example.org/2024/05/rain-returns-to-the-valley"])
+    assert (echo, slug) == (1.0, 5)
+    assert link_text_echo.echo_and_slug("News", ["/news/"]) == (1.0, 1)
+    assert link_text_echo.echo_and_slug("Contact us", ["mailto:a@b.org"]) == (0.0, 0)
+    blocks = build_blocks(parse_html(
+        "<div><a href='/a'>one</a> text <p><a href='/b'>two</a></p></div>"))
+    outer = next(block for block in blocks if block.tag == "div")
+    assert [link.get("href") for link in link_text_echo.own_links(outer.element)] == ["/a"]
+    with pytest.raises(SystemExit):
+        link_text_echo.main(["--splits", "dev,test"])
