@@ -29,17 +29,14 @@ import argparse
 import re
 import sys
 from collections import defaultdict
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
 
 from boilerkit.blocks import BLOCK_TAGS, NUMBER_FIELDS, numbers_of
-from boilerkit.datasets.corpus import read_annotations
+from boilerkit.datasets.corpus import corpus_dir, read_annotations
+from boilerkit.datasets.licences import default_model_sources
 
-SOURCES = ("kreuzer", "readability", "trafilatura-eval", "postlight-fixtures", "fundus-eval",
-           "fundus-tests", "wcxb")
-ANNOTATIONS = Path(__file__).resolve().parent.parent / "datasets" / "annotations"
 _LINK_TEXT = NUMBER_FIELDS.index("link_text_length")
 _LONG_TARGET = 40
 _WORD = re.compile(r"[^\W\d_]{3,}")
@@ -94,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         model = load_model(args.model)
     stats: dict[str, list[tuple[float, int, float]]] = defaultdict(list)
     errors: dict[str, list[tuple[float, int, float]]] = defaultdict(list)
-    for source in SOURCES:
-        path = ANNOTATIONS / f"{source}.jsonl.gz"
+    for source in default_model_sources():
+        path = corpus_dir() / "annotations" / f"{source}.jsonl.gz"
         for page in read_annotations(path, keep_elements=True):
             if page.split not in splits or not any(
                     origin and origin.startswith("review") for origin in page.provenance):

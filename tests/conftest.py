@@ -142,6 +142,17 @@ def tiny_model(labelled_pages) -> BlockClassifier:
 
 
 @pytest.fixture(scope="session")
+def stacked_pair(labelled_pages) -> list:
+    """Two stacked plain models of the same features and levels, to average (on data this
+    small a seed changes nothing, so they differ in learning rate)."""
+    pages = [page.blocks for page in labelled_pages]
+    return [BlockClassifier(max_iter=10, min_samples_leaf=5, stacking=True, stacking_folds=2,
+                            learning_rate=rate).fit(
+        pages, [page.labels for page in labelled_pages],
+        groups=[page.site for page in labelled_pages]).to_model() for rate in (0.1, 0.3)]
+
+
+@pytest.fixture(scope="session")
 def tiny_model_path(tiny_model, tmp_path_factory) -> Path:
     """The tiny model saved as a model directory."""
     path = tmp_path_factory.mktemp("models") / "tiny"

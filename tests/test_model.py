@@ -94,28 +94,15 @@ def test_predicting_from_rows_equals_predicting_the_page(labelled_pages):
         model.predict_rows(features, features.matrix())  # no room for the context
 
 
-@pytest.fixture(scope="module")
-def stacked_seeds(labelled_pages):
-    """Two stacked models of the same features (on data this small a seed changes nothing,
-    so they differ in learning rate)."""
-    from boilerkit.estimator import BlockClassifier
-
-    pages = [page.blocks for page in labelled_pages]
-    return [BlockClassifier(max_iter=10, min_samples_leaf=5, stacking=True, stacking_folds=2,
-                            learning_rate=rate).fit(
-        pages, [page.labels for page in labelled_pages],
-        groups=[page.site for page in labelled_pages]).to_model() for rate in (0.1, 0.3)]
-
-
-def test_an_averaged_model_gives_the_mean_of_its_members(stacked_seeds, labelled_pages,
+def test_an_averaged_model_gives_the_mean_of_its_members(stacked_pair, labelled_pages,
                                                          monkeypatch):
     from boilerkit import model as model_module
     from boilerkit.model import average_models
 
-    averaged = average_models(stacked_seeds)
-    assert averaged.n_members == 2 and stacked_seeds[0].n_members == 1
+    averaged = average_models(stacked_pair)
+    assert averaged.n_members == 2 and stacked_pair[0].n_members == 1
     for page in labelled_pages[:3]:
-        each = [member.predict_page(page.blocks) for member in stacked_seeds]
+        each = [member.predict_page(page.blocks) for member in stacked_pair]
         assert not np.allclose(each[0], each[1])  # the members differ, so the test can fail
         np.testing.assert_allclose(averaged.predict_page(page.blocks), np.mean(each, axis=0),
                                    rtol=0, atol=1e-12)
@@ -124,14 +111,14 @@ def test_an_averaged_model_gives_the_mean_of_its_members(stacked_seeds, labelled
     np.testing.assert_allclose(averaged.predict_page(labelled_pages[0].blocks), whole,
                                rtol=0, atol=1e-12)
     # Averaging an average gives its members, not a nested model.
-    assert average_models([averaged, stacked_seeds[0]]).n_members == 3
+    assert average_models([averaged, stacked_pair[0]]).n_members == 3
 
 
-def test_models_of_other_features_or_levels_are_not_averaged(stacked_seeds, tiny_model):
+def test_models_of_other_features_or_levels_are_not_averaged(stacked_pair, tiny_model):
     from boilerkit.model import average_models
 
     with pytest.raises(ValueError, match="same features"):
-        average_models([stacked_seeds[0], tiny_model.model_])  # one level against two
+        average_models([stacked_pair[0], tiny_model.model_])  # one level against two
     with pytest.raises(ValueError, match="no models"):
         average_models([])
 

@@ -114,17 +114,12 @@ def test_stacked_model_round_trip(labelled_pages, tmp_path, group_context):
     _assert_same_predictions(model, loaded, pages)
 
 
-def test_averaged_model_round_trip(labelled_pages, tmp_path):
-    from boilerkit.estimator import BlockClassifier
+def test_averaged_model_round_trip(stacked_pair, labelled_pages, tmp_path):
     from boilerkit.model import average_models
     from boilerkit.persistence import AVERAGED_FORMAT_VERSION
 
     pages = [page.blocks for page in labelled_pages]
-    labels = [page.labels for page in labelled_pages]
-    members = [BlockClassifier(max_iter=10, min_samples_leaf=5, stacking=True, stacking_folds=2,
-                             learning_rate=rate).fit(pages, labels, groups=[
-                                 page.site for page in labelled_pages]).to_model()
-             for rate in (0.1, 0.3)]
+    members = stacked_pair
     save_model(average_models(members), tmp_path / "averaged")
     manifest = read_manifest(tmp_path / "averaged")
     # A boilerkit that reads only version 2 refuses it instead of running one member alone.
@@ -134,7 +129,7 @@ def test_averaged_model_round_trip(labelled_pages, tmp_path):
     assert loaded.n_members == 2
     for page in pages[:3]:
         np.testing.assert_allclose(loaded.predict_page(page), np.mean(
-            [seed.predict_page(page) for seed in members], axis=0), rtol=0, atol=1e-12)
+            [member.predict_page(page) for member in members], axis=0), rtol=0, atol=1e-12)
     # A plain model stays at version 2, without a members key.
     save_model(members[0], tmp_path / "plain")
     plain = read_manifest(tmp_path / "plain")
