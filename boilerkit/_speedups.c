@@ -365,6 +365,7 @@ typedef struct {
     const xmlChar *ns;    /* namespace href or NULL */
     int kind;             /* 0 inline, 1 block, 2 link */
     Py_ssize_t outer_target; /* a link's: the enclosing link's target length */
+    Py_ssize_t outer_slug;   /* a link's: the enclosing link's slug words */
 } Frame;
 
 typedef struct {
@@ -377,6 +378,7 @@ typedef struct {
     Buffer text;
     Py_ssize_t link_chars, link_count, image_count, input_count;
     Py_ssize_t link_targets, enclosing_target; /* boilerkit.blocks.link_target_length */
+    Py_ssize_t link_slugs, enclosing_slugs;    /* boilerkit.blocks.link_slug_words */
 } OpenBlock;
 
 #define TAG_CACHE 64 /* power of two */
@@ -386,7 +388,7 @@ typedef struct {
     PyObject *string; /* owned */
 } TagEntry;
 
-enum { BLOCK_FIELDS = 19 }; /* the slots of boilerkit.blocks.Block */
+enum { BLOCK_FIELDS = 20 }; /* the slots of boilerkit.blocks.Block */
 
 /* Whether slots is a tuple of count member descriptors (a class's __slots__), else a
  * TypeError naming who asked. */
@@ -426,6 +428,7 @@ typedef struct {
     void *doc;
     Int64s ancestors, subtree_end, numbers, visible;
     Py_ssize_t link_target; /* the innermost open link's target length */
+    Py_ssize_t link_slug;   /* and its slug words */
     Frame *frames;
     Py_ssize_t n_frames, frames_capacity;
     OpenBlock *open;
@@ -651,7 +654,8 @@ static int flush(Walk *walk, OpenBlock *block) {
             block->ancestor_tokens, inner_tuple, block->tag_path,
             PyLong_FromSsize_t(block->link_chars), PyLong_FromSsize_t(block->link_count),
             PyLong_FromSsize_t(block->image_count), PyLong_FromSsize_t(block->input_count),
-            PyLong_FromSsize_t(block->link_targets), Py_None, walk->locator};
+            PyLong_FromSsize_t(block->link_targets), PyLong_FromSsize_t(block->link_slugs),
+            Py_None, walk->locator};
         Py_INCREF(block->tag);
         Py_INCREF(block->ancestor_tokens);
         Py_INCREF(block->tag_path);
@@ -669,15 +673,17 @@ static int flush(Walk *walk, OpenBlock *block) {
         for (int level = 0; level < LEVELS; level++)
             if (int64s_add(&walk->ancestors, block->ancestors[level]) < 0) return -1;
         /* boilerkit.blocks.NUMBER_FIELDS */
-        int64_t numbers[9] = {block->depth, (int64_t)block->context, block->element_id,
-                              block->parent_id, block->link_chars, block->link_count,
-                              block->image_count, block->input_count, block->link_targets};
-        for (int i = 0; i < 9; i++)
+        int64_t numbers[10] = {block->depth, (int64_t)block->context, block->element_id,
+                               block->parent_id, block->link_chars, block->link_count,
+                               block->image_count, block->input_count, block->link_targets,
+                               block->link_slugs};
+        for (int i = 0; i < 10; i++)
             if (int64s_add(&walk->numbers, numbers[i]) < 0) return -1;
     }
     block->text.length = 0;
     block->link_chars = block->link_count = block->image_count = block->input_count = 0;
     block->link_targets = block->enclosing_target;
+    block->link_slugs = block->enclosing_slugs;
     if (PyList_SetSlice(block->inner_tokens, 0, PyList_GET_SIZE(block->inner_tokens), NULL) < 0)
         return -1;
     return 0;
@@ -727,11 +733,41 @@ static inline int is_scheme_char(char c) {
     return is_lower(c) || is_upper(c) || is_digit(c) || c == '+' || c == '-' || c == '.';
 }
 
+#define MAX_SLUG_WORDS 15 /* boilerkit.blocks.MAX_SLUG_WORDS */
+
+static inline int is_slug_separator(char c) {
+    return c == '-' || c == '_' || c == '+' || c == '.';
+}
+
+/* boilerkit.blocks.link_slug_words of a target's path (after its host, no fragment). */
+static Py_ssize_t slug_words(const char *path, const char *stop) {
+    const char *query = memchr(path, '?', stop - path);
+    if (query != NULL) stop = query;
+    while (stop > path && stop[-1] == '/') stop--;
+    const char *segment = stop;
+    while (segment > path && segment[-1] != '/') segment--;
+    /* A file extension: a dot and 2 to 5 ASCII letters or digits at the end. */
+    const char *dot = stop;
+    while (dot > segment && stop - dot <= 5 && (is_lower(dot[-1]) || is_upper(dot[-1])
+                                                || is_digit(dot[-1])))
+        dot--;
+    if (dot > segment && dot[-1] == '.' && stop - dot >= 2 && stop - dot <= 5) stop = dot - 1;
+    Py_ssize_t words = 0;
+    int in_word = 0;
+    for (const char *p = segment; p < stop; p++) {
+        if (is_slug_separator(*p)) in_word = 0;
+        else if (!in_word) { in_word = 1; words++; }
+    }
+    return words < MAX_SLUG_WORDS ? words : MAX_SLUG_WORDS;
+}
+
 /* boilerkit.blocks.link_target_length of the node's href: the bytes after the scheme and
- * host, without the fragment; 0 for links that go nowhere on the web. */
-static int link_target_length(Walk *walk, xmlNode *node, Py_ssize_t *length) {
+ * host, without the fragment; 0 for links that go nowhere on the web. Its slug words
+ * (boilerkit.blocks.link_slug_words) go to *slug. */
+static int link_target_length(Walk *walk, xmlNode *node, Py_ssize_t *length, Py_ssize_t *slug) {
     Buffer *href = &walk->scratch;
     *length = 0;
+    *slug = 0;
     int found = attribute(node, "href", href);
     if (found <= 0 || href->length == 0) return found < 0 ? -1 : 0;
     const char *p = href->data, *stop = href->data + href->length;
@@ -760,6 +796,7 @@ static int link_target_length(Walk *walk, xmlNode *node, Py_ssize_t *length) {
         while (start < stop && *start != '/' && *start != '?') start++;
     Py_ssize_t n = stop - start;
     *length = n < MAX_LINK_TARGET ? n : MAX_LINK_TARGET;
+    *slug = slug_words(start, stop);
     return 0;
 }
 
@@ -787,7 +824,7 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
         Py_INCREF(tokens);
     }
     int kind = 0;
-    Py_ssize_t outer_target = 0;
+    Py_ssize_t outer_target = 0, outer_slug = 0;
     if (info != NULL && info->block) {
         if (walk->n_open && flush(walk, &walk->open[walk->n_open - 1]) < 0) goto fail;
         /* The tag path: up to max_path - 1 enclosing tags, then its own. */
@@ -835,6 +872,7 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
             block->ancestors[level] = walk->frames[walk->n_frames - 1 - level].id;
         block->context = context;
         block->enclosing_target = block->link_targets = *link_depth ? walk->link_target : 0;
+        block->enclosing_slugs = block->link_slugs = *link_depth ? walk->link_slug : 0;
         block->own_tokens = own;
         own = NULL;
         block->ancestor_tokens = parent->tokens;
@@ -850,13 +888,16 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
             ++*link_depth;
             kind = 2;
             outer_target = walk->link_target;
-            if (link_target_length(walk, node, &walk->link_target) < 0) goto fail;
+            outer_slug = walk->link_slug;
+            if (link_target_length(walk, node, &walk->link_target, &walk->link_slug) < 0)
+                goto fail;
         }
         if (walk->n_open) {
             OpenBlock *current = &walk->open[walk->n_open - 1];
             if (counted == 1) {
                 current->link_count++;
                 current->link_targets += walk->link_target;
+                current->link_slugs += walk->link_slug;
             }
             else if (counted == 2) current->image_count++;
             else if (counted == 5) { if (buffer_add(&current->text, "\n", 1) < 0) goto fail; }
@@ -892,7 +933,7 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
         }
     }
     Py_XDECREF(own);
-    Frame frame = {id, context, tokens, node->name, ns, kind, outer_target};
+    Frame frame = {id, context, tokens, node->name, ns, kind, outer_target, outer_slug};
     if (push_frame(walk, frame) < 0) { Py_DECREF(tokens); return -1; }
     return 1;
 fail:
@@ -914,6 +955,7 @@ static int end_element(Walk *walk, long element_id, int *link_depth) {
     } else if (frame.kind == 2) {
         --*link_depth;
         walk->link_target = frame.outer_target;
+        walk->link_slug = frame.outer_slug;
     }
     return 0;
 }
@@ -952,7 +994,7 @@ static PyObject *walk_tree(PyObject *self, PyObject *args) {
     if (walk.blocks == NULL || walk.token_cache == NULL || empty == NULL) goto fail;
     if (int64s_add(&walk.subtree_end, 0) < 0) goto fail;
     for (int i = 0; i < LEVELS; i++) {
-        Frame sentinel = {-1, 0, empty, NULL, NULL, 0, 0};
+        Frame sentinel = {-1, 0, empty, NULL, NULL, 0, 0, 0};
         Py_INCREF(empty);
         if (push_frame(&walk, sentinel) < 0) { Py_DECREF(empty); goto fail; }
     }

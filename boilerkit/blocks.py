@@ -120,7 +120,7 @@ class Block:
     __slots__ = ("text", "tag", "element", "position", "depth", "context", "element_id",
                  "parent_id", "own_tokens", "ancestor_tokens", "inner_tokens", "tag_path",
                  "link_text_length", "link_count", "image_count", "input_count",
-                 "link_target_length", "_xpath", "_locator")
+                 "link_target_length", "link_slug_words", "_xpath", "_locator")
 
     def __init__(self, text: str, tag: str, element: lxml.etree._Element | None = None,
                  position: int = 0, depth: int = 0, context: int = 0, element_id: int = 0,
@@ -128,7 +128,7 @@ class Block:
                  ancestor_tokens: tuple[str, ...] = (), inner_tokens: tuple[str, ...] = (),
                  tag_path: tuple[str, ...] = (), link_text_length: int = 0, link_count: int = 0,
                  image_count: int = 0, input_count: int = 0, link_target_length: int = 0,
-                 xpath: str | None = None, locator: _XPathLocator | None = None) -> None:
+                 link_slug_words: int = 0, xpath: str | None = None, locator: _XPathLocator | None = None) -> None:
         self.text = text
         self.tag = tag
         self.element = element
@@ -148,6 +148,9 @@ class Block:
         self.input_count = input_count
         #: Bytes of the links' targets after their host (:func:`link_target_length`), summed.
         self.link_target_length = link_target_length
+        #: Words in the last path segment of the links' targets (:func:`link_slug_words`),
+        #: summed: a story's link ends in its headline's words, a menu's in one word.
+        self.link_slug_words = link_slug_words
         self._xpath = xpath
         self._locator = locator
 
@@ -212,11 +215,12 @@ class PageBlocks(list):
 
 #: Integer attributes of a block that :attr:`PageBlocks.numbers` holds, in column order.
 NUMBER_FIELDS = ("depth", "context", "element_id", "parent_id", "link_text_length",
-                 "link_count", "image_count", "input_count", "link_target_length")
+                 "link_count", "image_count", "input_count", "link_target_length",
+                 "link_slug_words")
 
 
 def numbers_of(blocks: list[Block]) -> np.ndarray:
-    """The blocks' :data:`NUMBER_FIELDS` as an ``(n, 9)`` int64 array."""
+    """The blocks' :data:`NUMBER_FIELDS` as an ``(n, 10)`` int64 array."""
     numbers = getattr(blocks, "numbers", None)
     if numbers is not None and len(numbers) == len(blocks):
         return numbers
@@ -300,10 +304,10 @@ class _OpenBlock:
     __slots__ = ("element", "element_id", "ancestor_ids", "depth", "context", "tokens",
                  "ancestor_tokens", "tag_path", "parent_id", "parts", "link_parts",
                  "link_count", "inner_tokens", "image_count", "input_count", "link_targets",
-                 "enclosing_target")
+                 "enclosing_target", "link_slugs", "enclosing_slugs")
 
     def __init__(self, element, element_id, ancestor_ids, depth, context, tokens,
-                 ancestor_tokens, tag_path, parent_id, enclosing_target=0):
+                 ancestor_tokens, tag_path, parent_id, enclosing_target=0, enclosing_slugs=0):
         self.element = element
         self.element_id = element_id
         self.ancestor_ids = ancestor_ids
@@ -315,6 +319,7 @@ class _OpenBlock:
         self.parent_id = parent_id
         # A block inside a link (a card whose link wraps its headline) has that link's target.
         self.enclosing_target = enclosing_target
+        self.enclosing_slugs = enclosing_slugs
         self.reset()
 
     def reset(self) -> None:
@@ -325,6 +330,7 @@ class _OpenBlock:
         self.image_count = 0
         self.input_count = 0
         self.link_targets = self.enclosing_target
+        self.link_slugs = self.enclosing_slugs
 
 
 #: A link target longer than this counts as this long (see :func:`link_target_length`).
@@ -340,8 +346,15 @@ def link_target_length(href: str | None) -> int:
     (``#top``, ``javascript:``, ``mailto:``) count 0. At most :data:`MAX_LINK_TARGET`.
     The compiled walk computes the same.
     """
+    path = _target_path(href)
+    return min(len(path), MAX_LINK_TARGET) if path else 0
+
+
+def _target_path(href: str | None) -> bytes | None:
+    """The UTF-8 bytes of ``href`` after its scheme and host, without the fragment; None
+    for links that go nowhere on the web."""
     if not href:
-        return 0
+        return None
     data = href.encode("utf-8", "surrogatepass").strip(b" \t\n\r\f")
     data = data.split(b"#", 1)[0]
     start = 0
@@ -351,12 +364,35 @@ def link_target_length(href: str | None) -> int:
         colon = data.find(b":")
         if colon > 0 and all(byte in _SCHEME_CHARS for byte in data[:colon]):
             if data[colon + 1:colon + 3] != b"//":
-                return 0  # mailto:, javascript:, tel:, data:
+                return None  # mailto:, javascript:, tel:, data:
             start = colon + 3
     if start:
         ends = [i for i in (data.find(b"/", start), data.find(b"?", start)) if i >= 0]
         start = min(ends) if ends else len(data)
-    return min(len(data) - start, MAX_LINK_TARGET)
+    return data[start:]
+
+
+#: A link target's last path segment with more words than this counts as this many.
+MAX_SLUG_WORDS = 15
+_SLUG_SEPARATORS = re.compile(rb"[-_+.]+")
+_EXTENSION = re.compile(rb"\.[A-Za-z0-9]{2,5}\Z")
+
+
+def link_slug_words(href: str | None) -> int:
+    """Words in the last path segment of a link's target, split at ``-``, ``_``, ``+``, ``.``.
+
+    A link to a story usually ends in its headline (``/2024/05/rain-returns-to-the-valley``:
+    5), a menu's link in a section name (``/news/``: 1). A file extension (``.html``) is not
+    a word; links that go nowhere on the web, and targets with no path, count 0. At most
+    :data:`MAX_SLUG_WORDS`. The compiled walk computes the same.
+    """
+    path = _target_path(href)
+    if not path:
+        return 0
+    path = path.split(b"?", 1)[0].rstrip(b"/")
+    segment = _EXTENSION.sub(b"", path.rsplit(b"/", 1)[-1])
+    words = sum(1 for word in _SLUG_SEPARATORS.split(segment) if word)
+    return min(words, MAX_SLUG_WORDS)
 
 
 # What an open element is, for its "end" event.
@@ -412,7 +448,7 @@ class _Walk:
                     open_block.ancestor_tokens, tuple(open_block.inner_tokens[:MAX_INNER_TOKENS]),
                     open_block.tag_path, link_chars, open_block.link_count,
                     open_block.image_count, open_block.input_count, open_block.link_targets,
-                    None, self.locator,
+                    open_block.link_slugs, None, self.locator,
                 ))
         open_block.reset()
 
@@ -504,8 +540,9 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
     sentinel = (-1, 0, (), None, _INLINE)
     frames: list[tuple] = [sentinel] * ANCESTOR_LEVELS
     link_depth = 0
-    # The target length of each open link, innermost last.
+    # The target length and slug words of each open link, innermost last.
     link_targets: list[int] = []
+    link_slugs: list[int] = []
     element_id = 0
     # Two C-level queries find the few elements with attributes the walk reads, so
     # that the walk asks the others for nothing (each attribute lookup costs).
@@ -552,6 +589,7 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
                     (parent[0], frames[-2][0], frames[-3][0], frames[-4][0])[:ANCESTOR_LEVELS],
                     len(frames) - ANCESTOR_LEVELS, context, own_tokens, ancestor_tokens, tag_path,
                     parent[0], link_targets[-1] if link_targets else 0,
+                    link_slugs[-1] if link_slugs else 0,
                 ))
                 kind = _BLOCK
             else:
@@ -559,7 +597,9 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
                 counted = _COUNTED.get(tag)
                 if counted == 1:
                     link_depth += 1  # also outside blocks, to match the decrement at its end
-                    link_targets.append(link_target_length(element.get("href")))
+                    href = element.get("href")
+                    link_targets.append(link_target_length(href))
+                    link_slugs.append(link_slug_words(href))
                     kind = _LINK
                 if open_blocks:
                     current = open_blocks[-1]
@@ -567,6 +607,7 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
                         if counted == 1:
                             current.link_count += 1
                             current.link_targets += link_targets[-1]
+                            current.link_slugs += link_slugs[-1]
                         elif counted == 2:
                             current.image_count += 1
                         elif counted == 5:
@@ -596,6 +637,7 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
                 elif kind == _LINK:
                     link_depth -= 1
                     link_targets.pop()
+                    link_slugs.pop()
         tail = element.tail  # "end", "comment" and "pi" events: the text after the node
         if tail and open_blocks:
             current = open_blocks[-1]

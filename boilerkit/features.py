@@ -112,6 +112,9 @@ REPETITION_NAMES = ("repeat_log_count", "repeat_container_spread", "repeat_link_
 #: The block's mean link target length (``log1p``; a block inside a link has that link's),
 #: and its mean over the 3 blocks before and after.
 LINK_TARGET_NAMES = ("log_link_target", "window3_log_link_target")
+#: The block's mean slug words per link (``log1p``; :func:`boilerkit.blocks.link_slug_words`),
+#: and its mean over the 3 blocks before and after: a teaser's links end in headlines.
+LINK_SLUG_NAMES = ("log_link_slug_words", "window3_log_link_slug_words")
 #: Tags and class tokens of a widget heading ("Related posts", "Categories", "Comments").
 _HEADING_TAGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
 _HEADING_CLASS = re.compile(r"title|heading|header")
@@ -135,6 +138,8 @@ class FeatureConfig:
     #: Add this many columns of hashed words of each block's widget heading
     #: (:func:`widget_headings`), after the link target ones; 0: none.
     heading_buckets: int = 0
+    #: Add the :data:`LINK_SLUG_NAMES` columns (after the heading ones).
+    link_slugs: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.n_hashed, int) or self.n_hashed < 1:
@@ -148,7 +153,8 @@ class FeatureConfig:
     def numeric_names(self) -> tuple[str, ...]:
         return (NUMERIC_NAMES + (REPETITION_NAMES if self.repetition else ())
                 + (LINK_TARGET_NAMES if self.link_targets else ())
-                + tuple(f"heading_token_{i}" for i in range(self.heading_buckets)))
+                + tuple(f"heading_token_{i}" for i in range(self.heading_buckets))
+                + (LINK_SLUG_NAMES if self.link_slugs else ()))
 
     @cached_property
     def n_features(self) -> int:
@@ -160,7 +166,7 @@ class FeatureConfig:
     def to_dict(self) -> dict:
         data = {**asdict(self), "hash": "crc32", "numeric_features": len(self.numeric_names)}
         # Absent when off, so that configurations saved before they existed read the same.
-        for option in ("link_targets", "heading_buckets"):
+        for option in ("link_targets", "heading_buckets", "link_slugs"):
             if not data[option]:
                 del data[option]
         return data
@@ -170,7 +176,8 @@ class FeatureConfig:
         return cls(n_hashed=int(data["n_hashed"]), schema_version=int(data["schema_version"]),
                    repetition=bool(data.get("repetition", False)),
                    link_targets=bool(data.get("link_targets", False)),
-                   heading_buckets=int(data.get("heading_buckets", 0)))
+                   heading_buckets=int(data.get("heading_buckets", 0)),
+                   link_slugs=bool(data.get("link_slugs", False)))
 
 
 def hashed_index(token: str, n_buckets: int) -> int:
@@ -392,6 +399,10 @@ class PageFeatures:
             self.link_targets = np.column_stack([per_link, window_means(per_link, 3)])
         self.heading_cells = (self._heading_cells(blocks, texts, config.heading_buckets)
                               if config.heading_buckets else None)
+        self.link_slugs = None
+        if config.link_slugs:
+            per_link = np.log1p(column["link_slug_words"] / np.maximum(self.links, 1))
+            self.link_slugs = np.column_stack([per_link, window_means(per_link, 3)])
 
     def _repetition(self, blocks: Sequence[Block], link_chars: np.ndarray,
                     visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -589,6 +600,9 @@ class PageFeatures:
             heading_rows, heading_columns = self.heading_cells
             low, high = np.searchsorted(heading_rows, [start, stop])
             matrix[heading_rows[low:high] - start, width + heading_columns[low:high]] = 1.0
+            width += buckets
+        if self.link_slugs is not None:
+            matrix[:, width:width + len(LINK_SLUG_NAMES)] = self.link_slugs[part]
 
     def _buckets(self, tokens: list[str]) -> list[int]:
         cache = self.token_cache

@@ -136,6 +136,29 @@ def test_link_targets_of_a_block_and_of_the_blocks_inside_a_link():
     assert list(blocks.numbers[:, column]) == [block.link_target_length for block in blocks]
 
 
+@pytest.mark.parametrize("href, words", [
+    ("/2024/05/rain-returns-to-the-valley", 5), ("/news/", 1), ("/news", 1),
+    ("https://example.com/a/rain_returns+today.html?page=2#c", 3), ("https://example.com", 0),
+    ("https://example.com/?p=12-34", 0), ("/2024/05/", 1), ("x.tar.gz", 2), (".html", 0),
+    ("/html", 1), ("/a.bcdefg", 2), ("/--a--b--/", 2), ("#top-of-page", 0),
+    ("mailto:a-b@c.d", 0), ("", 0), (None, 0), ("/" + "-w" * 40, blocks_module.MAX_SLUG_WORDS),
+])
+def test_link_slug_words(href, words):
+    assert blocks_module.link_slug_words(href) == words
+
+
+def test_link_slug_words_of_a_block_and_of_the_blocks_inside_a_link():
+    blocks = _blocks(
+        '<ul><li><a href="/news/">News</a> <a href="/sport/local-teams">Local</a></li></ul>'
+        '<div class="card"><a href="/2024/05/rain-returns"><h3>Rain returns</h3>'
+        '<p>The valley <a href="/more-on-rain/">more</a></p></a></div><p>No links.</p>')
+    slugs = {block.text: block.link_slug_words for block in blocks}
+    assert slugs == {"News Local": 1 + 2, "Rain returns": 2, "The valley more": 2 + 3,
+                     "No links.": 0}
+    column = NUMBER_FIELDS.index("link_slug_words")
+    assert list(blocks.numbers[:, column]) == [block.link_slug_words for block in blocks]
+
+
 def test_image_and_input_counts():
     (block,) = _blocks('<form><p>Name <input name="n"> <img src="a.png"><img src="b.png"> '
                        '<button>Go</button></p></form>')

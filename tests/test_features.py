@@ -17,7 +17,7 @@ from conftest import compiled_or_python
 from boilerkit import Block, build_blocks, parse_html
 from boilerkit import features as features_module
 from boilerkit.features import (
-    FEATURE_SCHEMA_VERSION, LINK_TARGET_NAMES, NUMERIC_NAMES, REPETITION_NAMES,
+    FEATURE_SCHEMA_VERSION, LINK_SLUG_NAMES, LINK_TARGET_NAMES, NUMERIC_NAMES, REPETITION_NAMES,
     FeatureConfig, PageFeatures, feature_matrix, hashed_index, page_matrix, structure_groups,
     text_stats, widget_headings,
 )
@@ -431,6 +431,24 @@ def test_link_target_columns_follow_the_repetition_ones_when_asked_for():
     # Mean target per link: the menu's "/b" (2 bytes), a card headline's "/s2" (3).
     assert row["World"] == pytest.approx(math.log1p(2))
     assert row["Story 2"] == pytest.approx(math.log1p(3))
+    assert row["Excerpt of story 2."] == 0.0  # no link
+
+
+def test_link_slug_columns_come_last_when_asked_for():
+    blocks = _blocks(_LISTING)
+    before = FeatureConfig(n_hashed=16, repetition=True, link_targets=True, heading_buckets=4)
+    wide = FeatureConfig(n_hashed=16, repetition=True, link_targets=True, heading_buckets=4,
+                         link_slugs=True)
+    assert wide.numeric_names == before.numeric_names + LINK_SLUG_NAMES
+    numeric = len(before.numeric_names)
+    np.testing.assert_array_equal(page_matrix(blocks, wide)[:, :numeric],
+                                  page_matrix(blocks, before)[:, :numeric])
+    assert FeatureConfig.from_dict(wide.to_dict()) == wide
+    assert "link_slugs" not in before.to_dict()  # as saved before the columns existed
+    only_slugs = FeatureConfig(n_hashed=16, link_slugs=True)
+    row = dict(zip([block.text for block in blocks],
+                   page_matrix(blocks, only_slugs)[:, len(NUMERIC_NAMES)]))
+    assert row["World"] == pytest.approx(math.log1p(1))  # the menu's "/b"
     assert row["Excerpt of story 2."] == 0.0  # no link
 
 

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.skipif(not predictor.has_speedups(),
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "news-page.html"
 FIELDS = ("text", "tag", "position", "depth", "context", "element_id", "parent_id",
           "own_tokens", "ancestor_tokens", "inner_tokens", "tag_path", "link_text_length",
-          "link_count", "image_count", "input_count", "xpath")
+          "link_count", "image_count", "input_count", "link_target_length", "link_slug_words",
+          "xpath")
 
 
 def _pages() -> list[tuple[str, bytes]]:
@@ -61,6 +62,20 @@ def test_same_blocks(pages, monkeypatch):
             assert a.element is b.element
         for name in ("ancestor_stats", "ancestor_ids", "subtree_end", "numbers"):
             np.testing.assert_array_equal(getattr(compiled, name), getattr(python, name))
+
+
+_HREFS = ("/2024/05/rain-returns-to-the-valley", "/news/", "https://x.org", "//x.org/a-b/",
+          "https://x.org/a/b-c.html?x=1-2", "mailto:a-b@c.d", "x.tar.gz", ".html", "/html",
+          "a.bcdefg", "a.bcdef", "#top-of-page", "?q=a-b", "story_name+x..y", "/--/", " /a-b ",
+          "/" + "-w" * 40, "/é-ü.html", "a:b-c", "/a%20b-c", "/x.", "/x.a", "/x.abcde")
+
+
+def test_same_link_slug_words_for_awkward_targets(monkeypatch):
+    html = "".join(f'<p><a href="{href}">link</a></p>' for href in _HREFS)
+    compiled, python = _both_walks(parse_html(f"<html><body>{html}</body></html>"), monkeypatch)
+    assert ([block.link_slug_words for block in compiled]
+            == [block.link_slug_words for block in python]
+            == [blocks_module.link_slug_words(href) for href in _HREFS])
 
 
 def test_same_features(pages):
