@@ -1,13 +1,14 @@
 """Article F1 on the ``dev`` split, for comparing models (and peers) before a test run.
 
     python benchmarks/dev_article.py MODEL [MODEL ...] [--peers trafilatura,readability]
-                                     [--min-probability 0.55 ...] [--per-page]
+                                     [--min-probability 0.55 ...] [--figures] [--per-page]
 
 Scores boilerkit's article text with each model, and optionally peers, on the ``dev`` pages
 of the modern article sources, with the scorers of ``run.py``: snippet F1 on
 trafilatura-eval, token F1 on the others (WCXB too). Only dev pages are scored: tune on
 dev, score test once with ``run.py``; training pages are never scored either.
-``--per-page`` also prints each page's F1 (token-scored sources) or snippet counts
+``--figures`` adds a column per model with the text of figures kept (``extract(...,
+figures=True)``; by default extract leaves it out). ``--per-page`` also prints each page's F1 (token-scored sources) or snippet counts
 (trafilatura-eval) per extractor, to find the pages where one extractor loses.
 """
 
@@ -29,7 +30,8 @@ SOURCES = ("readability", "fundus-eval", "trafilatura-eval", "fundus-tests",
            "postlight-fixtures", "wcxb")
 
 
-def _extractors(models: list[str], peers: list[str], thresholds: list[float]) -> dict:
+def _extractors(models: list[str], peers: list[str], thresholds: list[float],
+                figures: bool = False) -> dict:
     import adapters
     import boilerkit
     from boilerkit.persistence import load_model
@@ -38,9 +40,11 @@ def _extractors(models: list[str], peers: list[str], thresholds: list[float]) ->
     for path in models:
         model = load_model(path)
         for threshold in thresholds:
-            name = Path(path).name + (f" (p >= {threshold:g})" if threshold else "")
-            extractors[name] = (lambda m, t: lambda html: boilerkit.extract(
-                html, model=m, min_probability=t))(model, threshold)
+            for keep in (False, True) if figures else (False,):
+                name = (Path(path).name + (f" (p >= {threshold:g})" if threshold else "")
+                        + (" (figures)" if keep else ""))
+                extractors[name] = (lambda m, t, k: lambda html: boilerkit.extract(
+                    html, model=m, min_probability=t, figures=k))(model, threshold, keep)
     for name in peers:
         extractors[name] = getattr(adapters, f"make_{name}")()
     return extractors
@@ -59,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-probability", type=float, nargs="+", default=[0.0],
                         metavar="P", help="extract's min_probability, one column per value")
     parser.add_argument("--sources", default=",".join(SOURCES))
+    parser.add_argument("--figures", action="store_true",
+                        help="also score each model with the text of figures kept")
     parser.add_argument("--per-page", action="store_true",
                         help="print every page's F1 or snippet counts too")
     args = parser.parse_args(argv)
@@ -66,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     from boilerkit.datasets.sources import load_source
 
     extractors = _extractors(args.models, [p for p in args.peers.split(",") if p],
-                             args.min_probability)
+                             args.min_probability, args.figures)
     split_of, splits, _ = split_function()
     dropped = load_dropped()
     print("source | pages | " + " | ".join(extractors))

@@ -86,7 +86,7 @@ def classify(html: HtmlInput, url: str | None = None, *, model: ModelInput = Non
 def extract(html: HtmlInput, url: str | None = None, *, format: str = "text",
             label: str | Iterable[str] = "article", min_probability: float = 0.0,
             model: ModelInput = None, content_type: str | None = None,
-            max_bytes: int | None = DEFAULT_MAX_BYTES) -> str:
+            max_bytes: int | None = DEFAULT_MAX_BYTES, figures: bool = False) -> str:
     """Return the blocks labelled ``label`` (the article by default) as one document.
 
     ``format`` is ``"text"``, ``"markdown"``, ``"json"`` or ``"html"``.
@@ -94,7 +94,9 @@ def extract(html: HtmlInput, url: str | None = None, *, format: str = "text",
     teasers, or several labels at once, e.g. ``label=("article", "comment")``;
     a label the model does not have raises :class:`~boilerkit.errors.LabelError`.
     ``min_probability`` keeps only blocks whose label has at least that
-    probability. Empty input gives ``""``.
+    probability. The text of figures (captions, photo credits: blocks inside
+    ``<figure>``) is left out unless ``figures=True``, as the output has no images;
+    :func:`classify` still labels it. Empty input gives ``""``.
     """
     check_format(format)
     check_probability(min_probability)
@@ -106,4 +108,4 @@ def extract(html: HtmlInput, url: str | None = None, *, format: str = "text",
         problem = f"no label {', '.join(map(repr, unknown))}" if unknown else "no label asked for"
         raise LabelError(f"{problem}: the model's labels are {', '.join(known)}")
     page = classify(html, url, model=fitted, content_type=content_type, max_bytes=max_bytes)
-    return render(page.blocks_with(wanted, min_probability), format, page=page)
+    return render(page.blocks_with(wanted, min_probability, figures=figures), format, page=page)

@@ -74,7 +74,7 @@ class Job:
     """What to do with each page. Picklable: worker processes get a copy.
 
     ``command`` is ``"extract"`` (the blocks labelled ``labels``, rendered in
-    ``format``) or ``"classify"`` (every block). ``model_path`` ``None`` means
+    ``format``, with the text of figures if ``figures``) or ``"classify"`` (every block). ``model_path`` ``None`` means
     the pre-trained model. With ``record_json``, the text or blocks come back
     encoded where the page was classified: the value holds the JSON of the
     page's output record after its document fields (``"record_json"``)
@@ -88,6 +88,7 @@ class Job:
     model_path: str | None = None
     max_bytes: int | None = DEFAULT_MAX_BYTES
     record_json: bool = False
+    figures: bool = False
 
     def __post_init__(self) -> None:
         if self.command not in COMMANDS:
@@ -104,7 +105,7 @@ class Job:
         if self.command == "classify":
             value = {"title": page.title, "blocks": page.to_dict()["blocks"]}
         else:
-            chosen = page.blocks_with(self.labels)
+            chosen = page.blocks_with(self.labels, figures=self.figures)
             value = {"title": page.title, "n_blocks": len(chosen),
                      "output": render(chosen, self.format, page=page)}
         value["seconds"] = time.perf_counter() - start

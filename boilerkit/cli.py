@@ -408,7 +408,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         return 2
     render_format = "text" if args.format == "jsonl" else args.format
     job = batch.Job("extract", labels=tuple(labels), format=render_format,
-                    model_path=args.model, max_bytes=_max_bytes_of(args))
+                    model_path=args.model, max_bytes=_max_bytes_of(args), figures=args.figures)
     several = is_batch(args.files)
     collected: list[dict] = []
 
@@ -843,6 +843,9 @@ def build_parser() -> argparse.ArgumentParser:
     extract_parser.add_argument("-l", "--label", action="append", metavar="LABEL",
                                 help="label to extract (default: article); repeatable or "
                                      "comma-separated")
+    extract_parser.add_argument("--figures", action="store_true",
+                                help="keep the text of figures (captions, photo credits), "
+                                     "which is left out by default")
     extract_parser.add_argument("--content-type", metavar="CT",
                                 help="HTTP Content-Type of the input, for its charset")
     _add_batch_options(extract_parser)

@@ -154,33 +154,57 @@ class Page:
         return sum(len(block.text) * block.probability for block in self.blocks) / total
 
     def blocks_with(self, label: str | Iterable[str] | None = "article",
-                    min_probability: float = 0.0) -> list[LabelledBlock]:
+                    min_probability: float = 0.0, *, figures: bool = True) -> list[LabelledBlock]:
         """The blocks whose label is ``label`` (or one of several; ``None``: any label).
 
         With ``min_probability``, only blocks whose label has at least that probability.
+        With ``figures=False``, not the text of figures (see :func:`without_figures`).
         """
         wanted = None if label is None else {label} if isinstance(label, str) else set(label)
         threshold = float(min_probability)  # a numpy float32 would compare in float32
-        return [block for block in self.blocks
-                if (wanted is None or block.label in wanted) and block.probability >= threshold]
+        chosen = [block for block in self.blocks
+                  if (wanted is None or block.label in wanted) and block.probability >= threshold]
+        return chosen if figures else without_figures(chosen)
 
-    def text(self, label: str | Iterable[str] | None = "article") -> str:
-        """Plain text of the blocks with ``label``, paragraphs separated by blank lines."""
-        return render(self.blocks_with(label), "text", page=self)
+    def text(self, label: str | Iterable[str] | None = "article", *,
+             figures: bool = False) -> str:
+        """Plain text of the blocks with ``label``, paragraphs separated by blank lines.
+
+        As :func:`boilerkit.extract`, without the text of figures unless ``figures``.
+        """
+        return render(self.blocks_with(label, figures=figures), "text", page=self)
 
     def render(self, format: str = "text", labels: str | Iterable[str] | None = "article",
-               min_probability: float = 0.0) -> str:
+               min_probability: float = 0.0, *, figures: bool = False) -> str:
         """The blocks with ``labels`` (``None``: all) as ``text``, ``markdown``, ``json`` or ``html``.
 
         This is what :func:`boilerkit.extract` returns for the same arguments.
         """
         check_format(format)
         check_probability(min_probability)
-        return render(self.blocks_with(labels, min_probability), format, page=self)
+        return render(self.blocks_with(labels, min_probability, figures=figures), format,
+                      page=self)
 
     def to_dict(self) -> dict[str, Any]:
         return {"url": self.url, "title": self.title,
                 "blocks": [block.to_dict() for block in self.blocks]}
+
+
+def in_figure(block: LabelledBlock) -> bool:
+    """Whether the block is text of a figure: inside ``<figure>`` or ``<figcaption>``, and
+    not in a table (a figure that holds a table is the table)."""
+    return block.block.in_context("figure") and not block.block.in_context("table")
+
+
+def without_figures(blocks: list[LabelledBlock]) -> list[LabelledBlock]:
+    """``blocks`` without the text of figures (:func:`in_figure`), unless that is all of them.
+
+    The text formats render no images, so a caption or photo credit would stand alone in
+    the running text; trafilatura leaves figures out of its text by default too. A page
+    whose chosen blocks are all figures (a gallery) keeps them rather than coming out empty.
+    """
+    kept = [block for block in blocks if not in_figure(block)]
+    return kept if kept else blocks
 
 
 def check_format(format: str) -> None:

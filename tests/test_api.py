@@ -106,6 +106,8 @@ def test_extract_is_page_render(html, page, tiny_model):
             assert (boilerkit.extract(html, url=page.url, format=format, label=label, model=tiny_model)
                     == page.render(format, labels=label))
     assert page.render() == page.text() == boilerkit.extract(html, model=tiny_model)
+    assert (page.render(labels=LABELS, figures=True)
+            == boilerkit.extract(html, label=LABELS, model=tiny_model, figures=True))
 
 
 def test_render_with_labels_none_gives_every_block(page):

@@ -171,6 +171,23 @@ def test_extract_formats(format, tiny_model_path, unlabelled_page, capsys):
     assert out.startswith("<article>") if format == "html" else out.startswith("# ")
 
 
+def test_extract_leaves_the_text_of_figures_out_unless_told(tmp_path, capsys):
+    page = tmp_path / "figure.html"
+    page.write_text("<html><body><article><h1>Rain returns to the valley</h1>"
+                    "<p>The valley had its first rain in months, and farmers were glad of it."
+                    "</p><figure><img src=a.jpg><figcaption>The valley on Monday, after the "
+                    "first rain in months. Photo: A. Lens</figcaption></figure>"
+                    "<p>More rain is expected over the weekend, the weather service said.</p>"
+                    "</article></body></html>")
+    classified = boilerkit.classify(page.read_bytes())
+    assert [b.label for b in classified if b.tag == "figcaption"] == ["article"]
+    assert main(["extract", str(page)]) == 0
+    plain = capsys.readouterr().out
+    assert "farmers were glad" in plain and "A. Lens" not in plain
+    assert main(["extract", "--figures", str(page)]) == 0
+    assert "A. Lens" in capsys.readouterr().out
+
+
 def test_extract_unknown_label(tiny_model_path, unlabelled_page, capsys):
     assert main(["extract", "-m", str(tiny_model_path), "-l", "sidebar",
                  str(unlabelled_page)]) == 2

@@ -116,3 +116,12 @@ def test_the_extractor_alone():
     assert extractor.extract("\x00\x01\x02" * 100) == ""  # not HTML: dropped, not raised
     with pytest.raises(ValueError, match="unknown format"):
         Boilerkit(format="pdf")
+
+
+def test_the_extractor_keeps_the_text_of_figures_when_told():
+    from boilerkit.integrations.datatrove import Boilerkit
+
+    html = EXAMPLE.read_text(encoding="utf-8")
+    caption = "Deputy Prime Ministers Ishaq Dar and Alexei Overchuk"
+    assert caption not in Boilerkit().extract(html)
+    assert caption in Boilerkit(figures=True).extract(html)

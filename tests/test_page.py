@@ -62,6 +62,34 @@ _FULL = (
 
 # --------------------------------------------------------------------------- text
 
+_FIGURES = (
+    "<h1>Rain returns</h1><p>The valley had its first rain in months.</p>"
+    "<figure><img src=a.jpg><figcaption>The valley on Monday. Photo: A. Lens</figcaption>"
+    "</figure><figure><table><tr><td>Monday</td><td>12 mm</td></tr></table></figure>"
+    "<div class=credit><figure><p>Drawing by B. Pen</p></figure></div><p>Farmers were glad.</p>"
+)
+
+
+def test_text_leaves_the_text_of_figures_out_unless_asked_for():
+    page = _page(_FIGURES)
+    for format in FORMATS:
+        assert "A. Lens" not in page.render(format) and "B. Pen" not in page.render(format)
+        assert "A. Lens" in page.render(format, figures=True)
+    assert "A. Lens" not in page.text() and "B. Pen" in page.text(figures=True)
+    assert "Farmers were glad." in page.text()
+    assert "12 mm" in page.text()  # a figure that holds a table is the table
+    # Selecting blocks keeps every block unless told otherwise.
+    assert len(page.blocks_with("article")) == len(page.blocks)
+    assert [block.text for block in page.blocks_with("article", figures=False)] == [
+        "Rain returns", "The valley had its first rain in months.", "Monday", "12 mm",
+        "Farmers were glad."]
+
+
+def test_a_page_whose_chosen_blocks_are_all_figures_keeps_them():
+    page = _page("<figure><img src=a.jpg><figcaption>A gallery picture.</figcaption></figure>"
+                 "<figure><figcaption>Another one.</figcaption></figure>")
+    assert page.text() == page.text(figures=True) == "A gallery picture.\n\nAnother one."
+
 def test_text_separates_paragraphs_by_blank_lines():
     page = _page("<p>First paragraph.</p><p>Second <b>paragraph</b>.</p><div>Third.</div>")
     assert render(page.blocks, "text") == "First paragraph.\n\nSecond paragraph.\n\nThird."

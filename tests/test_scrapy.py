@@ -162,3 +162,19 @@ def test_the_pipeline_on_its_own(tmp_path):
     assert "binary" in broken["boilerkit_error"]
     with pytest.raises(ValueError, match="unknown boilerkit field 'body'"):
         BoilerkitPipeline(fields=["body"])
+
+
+def test_the_article_fields_leave_the_text_of_figures_out_unless_told():
+    from scrapy.http import HtmlResponse
+
+    from boilerkit.integrations.scrapy import BoilerkitPipeline, page_item
+
+    response = HtmlResponse("https://madzine.example/pakistan-russia",
+                            body=EXAMPLE.read_bytes(),
+                            headers={"Content-Type": "text/html; charset=utf-8"})
+    caption = "Deputy Prime Ministers Ishaq Dar and Alexei Overchuk"
+    plain = BoilerkitPipeline(fields=["article", "article_markdown"])
+    item = plain.process_item(page_item(response))
+    assert caption not in item["article"] and caption not in item["article_markdown"]
+    told = BoilerkitPipeline(fields=["article"], figures=True)
+    assert caption in told.process_item(page_item(response))["article"]

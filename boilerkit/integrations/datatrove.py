@@ -38,7 +38,8 @@ class Boilerkit(BaseExtractor):
     """Extract the blocks labelled ``label`` (the article by default) as ``format``.
 
     ``model`` is a model directory (default: the pre-trained model);
-    ``timeout`` is seconds per document, as for datatrove's other extractors.
+    ``timeout`` is seconds per document, as for datatrove's other extractors;
+    ``figures=True`` keeps the text of figures (see :func:`boilerkit.extract`).
     """
 
     name = "🧱 boilerkit"
@@ -46,7 +47,7 @@ class Boilerkit(BaseExtractor):
 
     def __init__(self, label: str | Iterable[str] = "article", format: str = "text",
                  model: str | None = None, timeout: float = 5.0,
-                 max_bytes: int | None = DEFAULT_MAX_BYTES) -> None:
+                 max_bytes: int | None = DEFAULT_MAX_BYTES, figures: bool = False) -> None:
         super().__init__(timeout)
         if format not in FORMATS:
             raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
@@ -54,6 +55,7 @@ class Boilerkit(BaseExtractor):
         self.format = format
         self.model = str(model) if model is not None else None
         self.max_bytes = max_bytes
+        self.figures = figures
 
     def extract(self, text: str) -> str:
         """The text of the chosen labels of one HTML document ("" if it has none)."""
@@ -62,7 +64,7 @@ class Boilerkit(BaseExtractor):
             return ""
         try:
             return extract(text, label=self.label, format=self.format, model=model,
-                           max_bytes=self.max_bytes)
+                           max_bytes=self.max_bytes, figures=self.figures)
         except BoilerkitError:
             # Raising would kill the sandbox process; "" drops the document instead.
             return ""

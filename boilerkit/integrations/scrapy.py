@@ -23,6 +23,9 @@ Settings (all optional):
 ``BOILERKIT_MIN_PROBABILITY``  leave blocks labelled less surely than this out of
                                ``article``, ``article_markdown`` and ``comments``
                                (default 0)
+``BOILERKIT_FIGURES``          keep the text of figures (captions, photo credits) in
+                               ``article`` and ``article_markdown`` (default ``False``,
+                               as :func:`boilerkit.extract`)
 ``BOILERKIT_HTML_FIELD``       the item field holding the page (default ``html``)
 ``BOILERKIT_KEEP_HTML``        keep that field in the item (default ``False``)
 ``BOILERKIT_MAX_BYTES``        larger pages fail (default: ``classify``'s limit)
@@ -43,7 +46,7 @@ from ..api import classify
 from ..errors import BoilerkitError
 from ..inputs import DEFAULT_MAX_BYTES
 from ..model import Model
-from ..page import Page, render
+from ..page import Page, render, without_figures
 from ..persistence import default_model, load_model
 
 require("scrapy", "scrapy", "the Scrapy integration")
@@ -74,12 +77,13 @@ def page_item(response, **fields) -> dict:
 
 
 def page_fields(page: Page, fields: Iterable[str] = DEFAULT_FIELDS,
-                min_probability: float = 0.0) -> dict:
+                min_probability: float = 0.0, figures: bool = False) -> dict:
     """The requested ``fields`` of a classified page (see the module doc)."""
     sure = [block for block in page.blocks if block.probability >= min_probability]
 
     def of(label: str) -> list:
-        return [block for block in sure if block.label == label]
+        chosen = [block for block in sure if block.label == label]
+        return chosen if figures else without_figures(chosen)
 
     out: dict = {}
     for name in fields:
@@ -106,11 +110,13 @@ class BoilerkitPipeline:
 
     def __init__(self, model_path: str | None = None, fields: Iterable[str] = DEFAULT_FIELDS,
                  min_probability: float = 0.0, html_field: str = "html", keep_html: bool = False,
-                 max_bytes: int | None = DEFAULT_MAX_BYTES, stats=None) -> None:
+                 max_bytes: int | None = DEFAULT_MAX_BYTES, stats=None,
+                 figures: bool = False) -> None:
         self.fields = tuple(fields)
         page_fields(Page(), self.fields)  # fail now on an unknown field, not on the first item
         self.model_path = model_path
         self.min_probability = min_probability
+        self.figures = figures
         self.html_field = html_field
         self.keep_html = keep_html
         self.max_bytes = max_bytes
@@ -127,7 +133,8 @@ class BoilerkitPipeline:
                    html_field=settings.get("BOILERKIT_HTML_FIELD", "html"),
                    keep_html=settings.getbool("BOILERKIT_KEEP_HTML", False),
                    max_bytes=int(max_bytes) if max_bytes is not None else None,
-                   stats=crawler.stats)
+                   stats=crawler.stats,
+                   figures=settings.getbool("BOILERKIT_FIGURES", False))
 
     def open_spider(self, spider=None) -> None:
         # Loaded once per crawl, before the first item.
@@ -148,7 +155,8 @@ class BoilerkitPipeline:
             adapter["boilerkit_error"] = str(error)
             self._count("boilerkit/errors")
         else:
-            for name, value in page_fields(page, self.fields, self.min_probability).items():
+            for name, value in page_fields(page, self.fields, self.min_probability,
+                                           self.figures).items():
                 adapter[name] = value
             self._count("boilerkit/pages")
         if not self.keep_html:
