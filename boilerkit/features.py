@@ -115,6 +115,8 @@ LINK_TARGET_NAMES = ("log_link_target", "window3_log_link_target")
 #: The block's mean slug words per link (``log1p``; :func:`boilerkit.blocks.link_slug_words`),
 #: and its mean over the 3 blocks before and after: a teaser's links end in headlines.
 LINK_SLUG_NAMES = ("log_link_slug_words", "window3_log_link_slug_words")
+#: Characters (whitespace not counted) of link text taken for one word.
+_CHARS_PER_WORD = 5.0
 #: Tags and class tokens of a widget heading ("Related posts", "Categories", "Comments").
 _HEADING_TAGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
 _HEADING_CLASS = re.compile(r"title|heading|header")
@@ -401,7 +403,11 @@ class PageFeatures:
                               if config.heading_buckets else None)
         self.link_slugs = None
         if config.link_slugs:
-            per_link = np.log1p(column["link_slug_words"] / np.maximum(self.links, 1))
+            links = np.maximum(self.links, 1)
+            # No more slug words than the link text has: "Next" to a post's slug is no headline.
+            words = np.minimum(column["link_slug_words"] / links,
+                               link_chars / links / _CHARS_PER_WORD)
+            per_link = np.log1p(words)
             self.link_slugs = np.column_stack([per_link, window_means(per_link, 3)])
 
     def _repetition(self, blocks: Sequence[Block], link_chars: np.ndarray,

@@ -126,17 +126,18 @@ def test_spare_columns_come_after_the_features():
 def test_feature_schema_is_pinned_by_a_hash_of_the_example_page_features():
     # Any change to what blocks.py or features.py compute changes this hash: bump
     # FEATURE_SCHEMA_VERSION (saved models record it) and update the hash.
-    # The shipped model reads the repetition and link-target columns too, so they are
-    # pinned as well.
+    # The shipped model reads the repetition, link-target and link-slug columns too, so
+    # they are pinned as well.
     blocks = build_blocks(parse_html(EXAMPLE.read_bytes()))
     digests = []
     for config in (FeatureConfig(), FeatureConfig(repetition=True),
-                   FeatureConfig(repetition=True, link_targets=True)):
+                   FeatureConfig(repetition=True, link_targets=True),
+                   FeatureConfig(repetition=True, link_targets=True, link_slugs=True)):
         matrix = page_matrix(blocks, config)
         digests.append(
             hashlib.sha256(np.round(matrix.astype(np.float64), 4).tobytes()).hexdigest()[:16])
     assert (FEATURE_SCHEMA_VERSION, *digests) == (
-        4, "433f5a7d53706696", "8b9cad5b6787557a", "bae77fdc4c092444")
+        4, "433f5a7d53706696", "8b9cad5b6787557a", "bae77fdc4c092444", "403904b0c9f7cd26")
 
 
 def test_text_stats_of_both_paths_agree(monkeypatch):
@@ -450,6 +451,19 @@ def test_link_slug_columns_come_last_when_asked_for():
                    page_matrix(blocks, only_slugs)[:, len(NUMERIC_NAMES)]))
     assert row["World"] == pytest.approx(math.log1p(1))  # the menu's "/b"
     assert row["Excerpt of story 2."] == 0.0  # no link
+
+
+def test_a_link_counts_no_more_slug_words_than_its_text_has():
+    blocks = _blocks('<div class="nav-next"><a href="/2024/05/the-next-post-title">Next</a></div>'
+                     '<h3><a href="/2024/05/rain-returns-to-the-valley">Rain returns to the '
+                     'valley</a></h3>')
+    config = FeatureConfig(n_hashed=16, link_slugs=True)
+    row = dict(zip([block.text for block in blocks],
+                   page_matrix(blocks, config)[:, config.numeric_names.index(LINK_SLUG_NAMES[0])]))
+    # 4 characters of link text are 0.8 of a word, though the slug has 4 words.
+    assert row["Next"] == pytest.approx(math.log1p(len("Next") / 5))
+    # A headline's slug is its words: 22 characters of text allow 4.4 of the slug's 5.
+    assert row["Rain returns to the valley"] == pytest.approx(math.log1p(22 / 5))
 
 
 # --------------------------------------------------------------------------- widget headings
