@@ -8,8 +8,9 @@ of the modern article sources, with the scorers of ``run.py``: snippet F1 on
 trafilatura-eval, token F1 on the others (WCXB too). Only dev pages are scored: tune on
 dev, score test once with ``run.py``; training pages are never scored either.
 ``--figures`` adds a column per model with the text of figures kept (``extract(...,
-figures=True)``; by default extract leaves it out). ``--per-page`` also prints each page's F1 (token-scored sources) or snippet counts
-(trafilatura-eval) per extractor, to find the pages where one extractor loses.
+figures=True)``; by default extract leaves it out). ``--per-page`` also prints each page's
+F1 (token-scored sources) or snippet counts (trafilatura-eval) per extractor, to find the
+pages where one extractor loses.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ characters) and labelled navigation or teaser, this prints, per label:
 
 - ``echo``: the share of the block's words (3 letters or more) found among the words of
   its links' targets (path and query, split at non-letters), the mean over the blocks;
-- ``slug words``: the most words in the last path segment of one of its links;
+- ``slug words``: the most words in the last path segment of one of its links
+  (:func:`boilerkit.blocks.link_slug_words`, the walk's own count);
 - the share of blocks with echo at least 0.5, and with 4 or more slug words;
 - for comparison with the link-target feature the model has: the share of blocks whose
   links' targets average 40 bytes or more (``Block.link_target_length`` per link), and
@@ -33,7 +34,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from boilerkit.blocks import BLOCK_TAGS, NUMBER_FIELDS, numbers_of
+from boilerkit.blocks import BLOCK_TAGS, NUMBER_FIELDS, link_slug_words, numbers_of
 from boilerkit.datasets.corpus import corpus_dir, read_annotations
 from boilerkit.datasets.licences import default_model_sources
 
@@ -65,10 +66,7 @@ def echo_and_slug(text: str, hrefs: list[str]) -> tuple[float, int]:
             continue  # mailto:, javascript:, tel: go nowhere on the web
         target_words.update(word for word in _SPLIT.split((parts.path + " " + parts.query)
                                                           .casefold()) if word)
-        segments = [segment for segment in parts.path.split("/") if segment]
-        if segments:
-            last = re.sub(r"\.\w{2,5}$", "", segments[-1])
-            slug = max(slug, len([word for word in re.split(r"[-_+.]", last) if word]))
+        slug = max(slug, link_slug_words(href))
     words = [word.casefold() for word in _WORD.findall(text)]
     if not words:
         return 0.0, slug

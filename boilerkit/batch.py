@@ -74,9 +74,10 @@ class Job:
     """What to do with each page. Picklable: worker processes get a copy.
 
     ``command`` is ``"extract"`` (the blocks labelled ``labels``, rendered in
-    ``format``, with the text of figures if ``figures``) or ``"classify"`` (every block). ``model_path`` ``None`` means
-    the pre-trained model. With ``record_json``, the text or blocks come back
-    encoded where the page was classified: the value holds the JSON of the
+    ``format``, with the text of figures if ``figures``) or ``"classify"``
+    (every block). ``model_path`` ``None`` means the pre-trained model. With
+    ``record_json``, the text or blocks come back encoded where the page was
+    classified: the value holds the JSON of the
     page's output record after its document fields (``"record_json"``)
     instead of ``"output"`` or ``"blocks"``, so that :class:`JsonlSink` only
     joins strings in the parent process.

@@ -128,7 +128,8 @@ class Block:
                  ancestor_tokens: tuple[str, ...] = (), inner_tokens: tuple[str, ...] = (),
                  tag_path: tuple[str, ...] = (), link_text_length: int = 0, link_count: int = 0,
                  image_count: int = 0, input_count: int = 0, link_target_length: int = 0,
-                 link_slug_words: int = 0, xpath: str | None = None, locator: _XPathLocator | None = None) -> None:
+                 link_slug_words: int = 0, xpath: str | None = None,
+                 locator: _XPathLocator | None = None) -> None:
         self.text = text
         self.tag = tag
         self.element = element
@@ -540,9 +541,8 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
     sentinel = (-1, 0, (), None, _INLINE)
     frames: list[tuple] = [sentinel] * ANCESTOR_LEVELS
     link_depth = 0
-    # The target length and slug words of each open link, innermost last.
-    link_targets: list[int] = []
-    link_slugs: list[int] = []
+    # (target length, slug words) of each open link, innermost last.
+    open_links: list[tuple[int, int]] = []
     element_id = 0
     # Two C-level queries find the few elements with attributes the walk reads, so
     # that the walk asks the others for nothing (each attribute lookup costs).
@@ -588,8 +588,7 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
                     element, element_id,
                     (parent[0], frames[-2][0], frames[-3][0], frames[-4][0])[:ANCESTOR_LEVELS],
                     len(frames) - ANCESTOR_LEVELS, context, own_tokens, ancestor_tokens, tag_path,
-                    parent[0], link_targets[-1] if link_targets else 0,
-                    link_slugs[-1] if link_slugs else 0,
+                    parent[0], *(open_links[-1] if open_links else (0, 0)),
                 ))
                 kind = _BLOCK
             else:
@@ -598,16 +597,15 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
                 if counted == 1:
                     link_depth += 1  # also outside blocks, to match the decrement at its end
                     href = element.get("href")
-                    link_targets.append(link_target_length(href))
-                    link_slugs.append(link_slug_words(href))
+                    open_links.append((link_target_length(href), link_slug_words(href)))
                     kind = _LINK
                 if open_blocks:
                     current = open_blocks[-1]
                     if counted:
                         if counted == 1:
                             current.link_count += 1
-                            current.link_targets += link_targets[-1]
-                            current.link_slugs += link_slugs[-1]
+                            current.link_targets += open_links[-1][0]
+                            current.link_slugs += open_links[-1][1]
                         elif counted == 2:
                             current.image_count += 1
                         elif counted == 5:
@@ -636,8 +634,7 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
                     flush(open_blocks.pop())
                 elif kind == _LINK:
                     link_depth -= 1
-                    link_targets.pop()
-                    link_slugs.pop()
+                    open_links.pop()
         tail = element.tail  # "end", "comment" and "pi" events: the text after the node
         if tail and open_blocks:
             current = open_blocks[-1]

@@ -14,6 +14,10 @@ character as a word, and no stop-word list is used. A page's rows hold
 - optionally (:attr:`FeatureConfig.link_targets`), how long the block's link
   targets are after their host (:func:`boilerkit.blocks.link_target_length`):
   a story's link is long, a menu's link to a section short;
+- optionally (:attr:`FeatureConfig.link_slugs`), how many words end the
+  block's link targets (:func:`boilerkit.blocks.link_slug_words`), each link
+  counting no more than its text has: a headline links to its own words, a
+  menu item or "Next" does not;
 - hashed tokens: class/id/role tokens of the block (``own:``), its ancestors
   (``anc:``) and its inline children (``in:``), bigrams of its last four tags
   (``path:a>b``) and the words of blocks of at most six words (``word:``),
@@ -112,8 +116,8 @@ REPETITION_NAMES = ("repeat_log_count", "repeat_container_spread", "repeat_link_
 #: The block's mean link target length (``log1p``; a block inside a link has that link's),
 #: and its mean over the 3 blocks before and after.
 LINK_TARGET_NAMES = ("log_link_target", "window3_log_link_target")
-#: The block's mean slug words per link (``log1p``; :func:`boilerkit.blocks.link_slug_words`),
-#: and its mean over the 3 blocks before and after: a teaser's links end in headlines.
+#: The block's mean slug words per link (``log1p``; :func:`boilerkit.blocks.link_slug_words`,
+#: each at most the link text's words), and its mean over the 3 blocks before and after.
 LINK_SLUG_NAMES = ("log_link_slug_words", "window3_log_link_slug_words")
 #: Characters (whitespace not counted) of link text taken for one word.
 _CHARS_PER_WORD = 5.0

@@ -46,7 +46,7 @@ from ..api import classify
 from ..errors import BoilerkitError
 from ..inputs import DEFAULT_MAX_BYTES
 from ..model import Model
-from ..page import Page, render, without_figures
+from ..page import Page, render
 from ..persistence import default_model, load_model
 
 require("scrapy", "scrapy", "the Scrapy integration")
@@ -79,11 +79,9 @@ def page_item(response, **fields) -> dict:
 def page_fields(page: Page, fields: Iterable[str] = DEFAULT_FIELDS,
                 min_probability: float = 0.0, figures: bool = False) -> dict:
     """The requested ``fields`` of a classified page (see the module doc)."""
-    sure = [block for block in page.blocks if block.probability >= min_probability]
 
     def of(label: str) -> list:
-        chosen = [block for block in sure if block.label == label]
-        return chosen if figures else without_figures(chosen)
+        return page.blocks_with(label, min_probability, figures=figures)
 
     out: dict = {}
     for name in fields:
