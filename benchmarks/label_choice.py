@@ -1,6 +1,6 @@
 """Dev-split 4-class macro-F1 of a model with and without the rules of ``choose_labels``.
 
-    python benchmarks/label_choice.py [--without-list-labels] MODEL [MODEL ...]
+    python benchmarks/label_choice.py [--without-list-labels] [--worst N] MODEL [MODEL ...]
 
 Scores the ``dev`` pages of the seven licence-clean training sources (all of them, and
 those labelled block by block, i.e. with ``reviewed`` labels), by block and by character,
@@ -11,6 +11,9 @@ then the full label choice (``Model.choose_labels``, which adds
 reviewed pages of each page's block accuracy, where every page counts once.
 Never the test split: this is how the model card's candidates were compared.
 
+``--worst N`` also lists, per model, the N reviewed pages where the full label choice
+gets the most blocks wrong, with their most frequent confusions (gold -> predicted).
+
 ``--without-list-labels`` leaves WCXB's article labels of listing and collection pages
 (provenance ``mapped-list``: cards, which the guideline makes teaser) unlabelled.
 """
@@ -18,6 +21,7 @@ Never the test split: this is how the model card's candidates were compared.
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import sys
 from pathlib import Path
@@ -68,11 +72,31 @@ def _mean_page_accuracy(pages, chosen, reviewed) -> float:
     return float(np.mean(shares)) if shares else float("nan")
 
 
+def _worst_pages(pages, chosen, reviewed, n: int) -> list[str]:
+    """Lines for the ``n`` reviewed pages with the most wrongly labelled blocks."""
+    rows = []
+    total = 0
+    for page, labels, is_reviewed in zip(pages, chosen, reviewed):
+        if not is_reviewed:
+            continue
+        wrong = collections.Counter((g, c) for g, c in zip(page.labels, labels)
+                                    if g in DEFAULT_LABELS and g != c)
+        total += sum(wrong.values())
+        rows.append((sum(wrong.values()), len(page.blocks), page.page_id, wrong))
+    rows.sort(key=lambda row: (-row[0], row[2]))
+    lines = [f"  {errors} of {blocks} blocks wrong ({errors / max(total, 1):.1%} of all errors): "
+             f"{page_id}: " + ", ".join(f"{g} -> {c} {k}" for (g, c), k in wrong.most_common(3))
+             for errors, blocks, page_id, wrong in rows[:n]]
+    return [f"  {total} wrong blocks on {len(rows)} reviewed pages; the worst:"] + lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="+", metavar="MODEL", help="model folders")
     parser.add_argument("--without-list-labels", action="store_true",
                         help="leave WCXB's list-page article labels (mapped-list) unlabelled")
+    parser.add_argument("--worst", type=int, default=0, metavar="N",
+                        help="list the N reviewed pages with the most wrong blocks")
     args = parser.parse_args(argv)
     label_map: dict[str, str | None] = {"navigation@rule": "boilerplate"}
     if args.without_list_labels:
@@ -103,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{os.path.basename(path.rstrip('/'))} | {name} | "
                   f"{scores[0]} | {scores[1]} | "
                   f"{_mean_page_accuracy(pages, chosen, reviewed):.3f}")
+            if rules is None and args.worst:
+                print("\n".join(_worst_pages(pages, chosen, reviewed, args.worst)))
     return 0
 
 

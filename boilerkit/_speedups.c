@@ -366,6 +366,7 @@ typedef struct {
     int kind;             /* 0 inline, 1 block, 2 link */
     Py_ssize_t outer_target; /* a link's: the enclosing link's target length */
     Py_ssize_t outer_slug;   /* a link's: the enclosing link's slug words */
+    long outer_rels;         /* a link's: the enclosing link's rel flags */
 } Frame;
 
 typedef struct {
@@ -379,6 +380,7 @@ typedef struct {
     Py_ssize_t link_chars, link_count, image_count, input_count;
     Py_ssize_t link_targets, enclosing_target; /* boilerkit.blocks.link_target_length */
     Py_ssize_t link_slugs, enclosing_slugs;    /* boilerkit.blocks.link_slug_words */
+    long link_rels, enclosing_rels;            /* boilerkit.blocks.link_rel_flags, or-ed */
 } OpenBlock;
 
 #define TAG_CACHE 64 /* power of two */
@@ -388,7 +390,7 @@ typedef struct {
     PyObject *string; /* owned */
 } TagEntry;
 
-enum { BLOCK_FIELDS = 20 }; /* the slots of boilerkit.blocks.Block */
+enum { BLOCK_FIELDS = 21 }; /* the slots of boilerkit.blocks.Block */
 
 /* Whether slots is a tuple of count member descriptors (a class's __slots__), else a
  * TypeError naming who asked. */
@@ -429,6 +431,7 @@ typedef struct {
     Int64s ancestors, subtree_end, numbers, visible;
     Py_ssize_t link_target; /* the innermost open link's target length */
     Py_ssize_t link_slug;   /* and its slug words */
+    long link_rels;         /* and its rel flags */
     Frame *frames;
     Py_ssize_t n_frames, frames_capacity;
     OpenBlock *open;
@@ -655,7 +658,7 @@ static int flush(Walk *walk, OpenBlock *block) {
             PyLong_FromSsize_t(block->link_chars), PyLong_FromSsize_t(block->link_count),
             PyLong_FromSsize_t(block->image_count), PyLong_FromSsize_t(block->input_count),
             PyLong_FromSsize_t(block->link_targets), PyLong_FromSsize_t(block->link_slugs),
-            Py_None, walk->locator};
+            PyLong_FromLong(block->link_rels), Py_None, walk->locator};
         Py_INCREF(block->tag);
         Py_INCREF(block->ancestor_tokens);
         Py_INCREF(block->tag_path);
@@ -673,17 +676,18 @@ static int flush(Walk *walk, OpenBlock *block) {
         for (int level = 0; level < LEVELS; level++)
             if (int64s_add(&walk->ancestors, block->ancestors[level]) < 0) return -1;
         /* boilerkit.blocks.NUMBER_FIELDS */
-        int64_t numbers[10] = {block->depth, (int64_t)block->context, block->element_id,
+        int64_t numbers[11] = {block->depth, (int64_t)block->context, block->element_id,
                                block->parent_id, block->link_chars, block->link_count,
                                block->image_count, block->input_count, block->link_targets,
-                               block->link_slugs};
-        for (int i = 0; i < 10; i++)
+                               block->link_slugs, block->link_rels};
+        for (int i = 0; i < 11; i++)
             if (int64s_add(&walk->numbers, numbers[i]) < 0) return -1;
     }
     block->text.length = 0;
     block->link_chars = block->link_count = block->image_count = block->input_count = 0;
     block->link_targets = block->enclosing_target;
     block->link_slugs = block->enclosing_slugs;
+    block->link_rels = block->enclosing_rels;
     if (PyList_SetSlice(block->inner_tokens, 0, PyList_GET_SIZE(block->inner_tokens), NULL) < 0)
         return -1;
     return 0;
@@ -800,6 +804,35 @@ static int link_target_length(Walk *walk, xmlNode *node, Py_ssize_t *length, Py_
     return 0;
 }
 
+/* boilerkit.blocks.LINK_REL_WORDS: rel words and their flags. */
+static const struct { const char *word; long flag; } rel_words[] = {
+    {"prev", 1}, {"previous", 1}, {"next", 1}, {"first", 1}, {"last", 1},
+    {"bookmark", 2}, {"tag", 4}, {"category", 4}, {"author", 8}, {"ugc", 16},
+    {"home", 32}, {"privacy-policy", 32}, {"license", 32}, {"terms-of-service", 32},
+    {"nofollow", 64}, {"sponsored", 64}, {"external", 64},
+};
+
+/* boilerkit.blocks.link_rel_flags of the node's rel attribute. */
+static int link_rel_flags(Walk *walk, xmlNode *node, long *flags) {
+    Buffer *rel = &walk->scratch;
+    *flags = 0;
+    int found = attribute(node, "rel", rel);
+    if (found <= 0) return found;
+    char *p = rel->data, *stop = rel->data + rel->length;
+    for (char *q = p; q < stop; q++)
+        if (is_upper(*q)) *q += 'a' - 'A';
+    while (p < stop) {
+        while (p < stop && is_href_space(*p)) p++;
+        char *word = p;
+        while (p < stop && !is_href_space(*p)) p++;
+        size_t length = (size_t)(p - word);
+        for (size_t i = 0; length && i < sizeof(rel_words) / sizeof(rel_words[0]); i++)
+            if (strlen(rel_words[i].word) == length && memcmp(rel_words[i].word, word, length) == 0)
+                *flags |= rel_words[i].flag;
+    }
+    return 0;
+}
+
 /* Start an element: returns 1 if its children are to be walked, 0 if skipped, -1 on error. */
 static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_depth) {
     const xmlChar *ns = (node->ns != NULL) ? node->ns->href : NULL;
@@ -825,6 +858,7 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
     }
     int kind = 0;
     Py_ssize_t outer_target = 0, outer_slug = 0;
+    long outer_rels = 0;
     if (info != NULL && info->block) {
         if (walk->n_open && flush(walk, &walk->open[walk->n_open - 1]) < 0) goto fail;
         /* The tag path: up to max_path - 1 enclosing tags, then its own. */
@@ -873,6 +907,7 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
         block->context = context;
         block->enclosing_target = block->link_targets = *link_depth ? walk->link_target : 0;
         block->enclosing_slugs = block->link_slugs = *link_depth ? walk->link_slug : 0;
+        block->enclosing_rels = block->link_rels = *link_depth ? walk->link_rels : 0;
         block->own_tokens = own;
         own = NULL;
         block->ancestor_tokens = parent->tokens;
@@ -889,7 +924,9 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
             kind = 2;
             outer_target = walk->link_target;
             outer_slug = walk->link_slug;
-            if (link_target_length(walk, node, &walk->link_target, &walk->link_slug) < 0)
+            outer_rels = walk->link_rels;
+            if (link_target_length(walk, node, &walk->link_target, &walk->link_slug) < 0
+                || link_rel_flags(walk, node, &walk->link_rels) < 0)
                 goto fail;
         }
         if (walk->n_open) {
@@ -898,6 +935,7 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
                 current->link_count++;
                 current->link_targets += walk->link_target;
                 current->link_slugs += walk->link_slug;
+                current->link_rels |= walk->link_rels;
             }
             else if (counted == 2) current->image_count++;
             else if (counted == 5) { if (buffer_add(&current->text, "\n", 1) < 0) goto fail; }
@@ -933,7 +971,8 @@ static int start_element(Walk *walk, xmlNode *node, long *element_id, int *link_
         }
     }
     Py_XDECREF(own);
-    Frame frame = {id, context, tokens, node->name, ns, kind, outer_target, outer_slug};
+    Frame frame = {id, context, tokens, node->name, ns, kind, outer_target, outer_slug,
+                   outer_rels};
     if (push_frame(walk, frame) < 0) { Py_DECREF(tokens); return -1; }
     return 1;
 fail:
@@ -956,6 +995,7 @@ static int end_element(Walk *walk, long element_id, int *link_depth) {
         --*link_depth;
         walk->link_target = frame.outer_target;
         walk->link_slug = frame.outer_slug;
+        walk->link_rels = frame.outer_rels;
     }
     return 0;
 }

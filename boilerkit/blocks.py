@@ -19,6 +19,7 @@ computed when asked for, since classifying a page does not need them.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable
 from typing import cast
 
@@ -120,7 +121,7 @@ class Block:
     __slots__ = ("text", "tag", "element", "position", "depth", "context", "element_id",
                  "parent_id", "own_tokens", "ancestor_tokens", "inner_tokens", "tag_path",
                  "link_text_length", "link_count", "image_count", "input_count",
-                 "link_target_length", "link_slug_words", "_xpath", "_locator")
+                 "link_target_length", "link_slug_words", "link_rels", "_xpath", "_locator")
 
     def __init__(self, text: str, tag: str, element: lxml.etree._Element | None = None,
                  position: int = 0, depth: int = 0, context: int = 0, element_id: int = 0,
@@ -128,7 +129,7 @@ class Block:
                  ancestor_tokens: tuple[str, ...] = (), inner_tokens: tuple[str, ...] = (),
                  tag_path: tuple[str, ...] = (), link_text_length: int = 0, link_count: int = 0,
                  image_count: int = 0, input_count: int = 0, link_target_length: int = 0,
-                 link_slug_words: int = 0, xpath: str | None = None,
+                 link_slug_words: int = 0, link_rels: int = 0, xpath: str | None = None,
                  locator: _XPathLocator | None = None) -> None:
         self.text = text
         self.tag = tag
@@ -152,6 +153,8 @@ class Block:
         #: Words in the last path segment of the links' targets (:func:`link_slug_words`),
         #: summed: a story's link ends in its headline's words, a menu's in one word.
         self.link_slug_words = link_slug_words
+        #: The :data:`LINK_REL_FLAGS` of the rel words of the block's links, or-ed.
+        self.link_rels = link_rels
         self._xpath = xpath
         self._locator = locator
 
@@ -217,11 +220,11 @@ class PageBlocks(list):
 #: Integer attributes of a block that :attr:`PageBlocks.numbers` holds, in column order.
 NUMBER_FIELDS = ("depth", "context", "element_id", "parent_id", "link_text_length",
                  "link_count", "image_count", "input_count", "link_target_length",
-                 "link_slug_words")
+                 "link_slug_words", "link_rels")
 
 
 def numbers_of(blocks: list[Block]) -> np.ndarray:
-    """The blocks' :data:`NUMBER_FIELDS` as an ``(n, 10)`` int64 array."""
+    """The blocks' :data:`NUMBER_FIELDS` as an ``(n, 11)`` int64 array."""
     numbers = getattr(blocks, "numbers", None)
     if numbers is not None and len(numbers) == len(blocks):
         return numbers
@@ -305,10 +308,12 @@ class _OpenBlock:
     __slots__ = ("element", "element_id", "ancestor_ids", "depth", "context", "tokens",
                  "ancestor_tokens", "tag_path", "parent_id", "parts", "link_parts",
                  "link_count", "inner_tokens", "image_count", "input_count", "link_targets",
-                 "enclosing_target", "link_slugs", "enclosing_slugs")
+                 "enclosing_target", "link_slugs", "enclosing_slugs", "link_rels",
+                 "enclosing_rels")
 
     def __init__(self, element, element_id, ancestor_ids, depth, context, tokens,
-                 ancestor_tokens, tag_path, parent_id, enclosing_target=0, enclosing_slugs=0):
+                 ancestor_tokens, tag_path, parent_id, enclosing_target=0, enclosing_slugs=0,
+                 enclosing_rels=0):
         self.element = element
         self.element_id = element_id
         self.ancestor_ids = ancestor_ids
@@ -321,6 +326,7 @@ class _OpenBlock:
         # A block inside a link (a card whose link wraps its headline) has that link's target.
         self.enclosing_target = enclosing_target
         self.enclosing_slugs = enclosing_slugs
+        self.enclosing_rels = enclosing_rels
         self.reset()
 
     def reset(self) -> None:
@@ -332,6 +338,7 @@ class _OpenBlock:
         self.input_count = 0
         self.link_targets = self.enclosing_target
         self.link_slugs = self.enclosing_slugs
+        self.link_rels = self.enclosing_rels
 
 
 #: A link target longer than this counts as this long (see :func:`link_target_length`).
@@ -396,6 +403,31 @@ def link_slug_words(href: str | None) -> int:
     return min(words, MAX_SLUG_WORDS)
 
 
+#: Link ``rel`` words that say what a link is, by flag: pagination, a post's permalink
+#: (WordPress puts it on headlines), a tag or category, the author, a user's link
+#: (commenters), the site's own pages, and links the site does not vouch for.
+LINK_REL_FLAGS = {"pagination": 1, "bookmark": 2, "tag": 4, "author": 8, "ugc": 16,
+                  "site": 32, "nofollow": 64}
+#: The rel words each flag stands for (the compiled walk has the same table).
+LINK_REL_WORDS = {
+    "prev": 1, "previous": 1, "next": 1, "first": 1, "last": 1, "bookmark": 2, "tag": 4,
+    "category": 4, "author": 8, "ugc": 16, "home": 32, "privacy-policy": 32, "license": 32,
+    "terms-of-service": 32, "nofollow": 64, "sponsored": 64, "external": 64,
+}
+_HREF_SPACE = re.compile(r"[ \t\n\r\f]+")
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def link_rel_flags(rel: str | None) -> int:
+    """The :data:`LINK_REL_FLAGS` of a link's ``rel`` attribute (ASCII case ignored)."""
+    if not rel:
+        return 0
+    flags = 0
+    for word in _HREF_SPACE.split(rel):
+        flags |= LINK_REL_WORDS.get(word.translate(_ASCII_LOWER), 0)
+    return flags
+
+
 # What an open element is, for its "end" event.
 _INLINE, _BLOCK, _LINK, _SKIPPED = range(4)
 # Inline elements the open block counts.
@@ -449,7 +481,7 @@ class _Walk:
                     open_block.ancestor_tokens, tuple(open_block.inner_tokens[:MAX_INNER_TOKENS]),
                     open_block.tag_path, link_chars, open_block.link_count,
                     open_block.image_count, open_block.input_count, open_block.link_targets,
-                    open_block.link_slugs, None, self.locator,
+                    open_block.link_slugs, open_block.link_rels, None, self.locator,
                 ))
         open_block.reset()
 
@@ -541,8 +573,8 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
     sentinel = (-1, 0, (), None, _INLINE)
     frames: list[tuple] = [sentinel] * ANCESTOR_LEVELS
     link_depth = 0
-    # (target length, slug words) of each open link, innermost last.
-    open_links: list[tuple[int, int]] = []
+    # (target length, slug words, rel flags) of each open link, innermost last.
+    open_links: list[tuple[int, int, int]] = []
     element_id = 0
     # Two C-level queries find the few elements with attributes the walk reads, so
     # that the walk asks the others for nothing (each attribute lookup costs).
@@ -588,7 +620,7 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
                     element, element_id,
                     (parent[0], frames[-2][0], frames[-3][0], frames[-4][0])[:ANCESTOR_LEVELS],
                     len(frames) - ANCESTOR_LEVELS, context, own_tokens, ancestor_tokens, tag_path,
-                    parent[0], *(open_links[-1] if open_links else (0, 0)),
+                    parent[0], *(open_links[-1] if open_links else (0, 0, 0)),
                 ))
                 kind = _BLOCK
             else:
@@ -597,7 +629,8 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
                 if counted == 1:
                     link_depth += 1  # also outside blocks, to match the decrement at its end
                     href = element.get("href")
-                    open_links.append((link_target_length(href), link_slug_words(href)))
+                    open_links.append((link_target_length(href), link_slug_words(href),
+                                       link_rel_flags(element.get("rel"))))
                     kind = _LINK
                 if open_blocks:
                     current = open_blocks[-1]
@@ -606,6 +639,7 @@ def _build_blocks_python(root: lxml.etree._Element) -> PageBlocks:
                             current.link_count += 1
                             current.link_targets += open_links[-1][0]
                             current.link_slugs += open_links[-1][1]
+                            current.link_rels |= open_links[-1][2]
                         elif counted == 2:
                             current.image_count += 1
                         elif counted == 5:

@@ -137,6 +137,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
                  link_target_features: bool = DEFAULTS["link_target_features"],  # type: ignore[assignment]
                  heading_token_features: int = DEFAULTS["heading_token_features"],  # type: ignore[assignment]
                  link_slug_features: bool = DEFAULTS["link_slug_features"],  # type: ignore[assignment]
+                 link_rel_features: bool = DEFAULTS["link_rel_features"],  # type: ignore[assignment]
                  max_iter: int = DEFAULTS["max_iter"],  # type: ignore[assignment]
                  learning_rate: float = DEFAULTS["learning_rate"],  # type: ignore[assignment]
                  max_leaf_nodes: int = DEFAULTS["max_leaf_nodes"],  # type: ignore[assignment]
@@ -153,6 +154,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         self.link_target_features = link_target_features
         self.heading_token_features = heading_token_features
         self.link_slug_features = link_slug_features
+        self.link_rel_features = link_rel_features
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
@@ -271,7 +273,8 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
                                repetition=bool(self.repetition_features),
                                link_targets=bool(self.link_target_features),
                                heading_buckets=int(self.heading_token_features),
-                               link_slugs=bool(self.link_slug_features))
+                               link_slugs=bool(self.link_slug_features),
+                               link_rels=bool(self.link_rel_features))
         flat = np.asarray([label for page_labels in labels for label in page_labels],
                           dtype=object)
         flat_weights = np.concatenate(weights) if weights else np.zeros(0)

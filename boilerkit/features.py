@@ -18,6 +18,10 @@ character as a word, and no stop-word list is used. A page's rows hold
   block's link targets (:func:`boilerkit.blocks.link_slug_words`), each link
   counting no more than its text has: a headline links to its own words, a
   menu item or "Next" does not;
+- optionally (:attr:`FeatureConfig.link_rels`), which ``rel`` words the
+  block's links carry (:func:`boilerkit.blocks.link_rel_flags`): ``next``,
+  ``bookmark``, ``tag``, ``ugc`` and the like, which themes put on
+  pagination, headlines, categories and commenters' links;
 - hashed tokens: class/id/role tokens of the block (``own:``), its ancestors
   (``anc:``) and its inline children (``in:``), bigrams of its last four tags
   (``path:a>b``) and the words of blocks of at most six words (``word:``),
@@ -40,7 +44,8 @@ from functools import cached_property
 import numpy as np
 
 from .blocks import (
-    ANCESTOR_LEVELS, CONTEXT_NAMES, NUMBER_FIELDS, Block, ancestor_stats_of, numbers_of,
+    ANCESTOR_LEVELS, CONTEXT_NAMES, LINK_REL_FLAGS, NUMBER_FIELDS, Block, ancestor_stats_of,
+    numbers_of,
 )
 
 try:  # the compiled accelerator is optional: the Python path gives the same numbers
@@ -119,6 +124,10 @@ LINK_TARGET_NAMES = ("log_link_target", "window3_log_link_target")
 #: The block's mean slug words per link (``log1p``; :func:`boilerkit.blocks.link_slug_words`,
 #: each at most the link text's words), and its mean over the 3 blocks before and after.
 LINK_SLUG_NAMES = ("log_link_slug_words", "window3_log_link_slug_words")
+#: Whether any of the block's links carries each of :data:`boilerkit.blocks.LINK_REL_FLAGS`,
+#: and the share of the 3 blocks before and after (and itself) that do.
+LINK_REL_NAMES = (tuple(f"rel_{name}" for name in LINK_REL_FLAGS)
+                  + tuple(f"window3_rel_{name}" for name in LINK_REL_FLAGS))
 #: Characters (whitespace not counted) of link text taken for one word.
 _CHARS_PER_WORD = 5.0
 #: Tags and class tokens of a widget heading ("Related posts", "Categories", "Comments").
@@ -146,6 +155,8 @@ class FeatureConfig:
     heading_buckets: int = 0
     #: Add the :data:`LINK_SLUG_NAMES` columns (after the heading ones).
     link_slugs: bool = False
+    #: Add the :data:`LINK_REL_NAMES` columns (after the slug ones).
+    link_rels: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.n_hashed, int) or self.n_hashed < 1:
@@ -160,7 +171,8 @@ class FeatureConfig:
         return (NUMERIC_NAMES + (REPETITION_NAMES if self.repetition else ())
                 + (LINK_TARGET_NAMES if self.link_targets else ())
                 + tuple(f"heading_token_{i}" for i in range(self.heading_buckets))
-                + (LINK_SLUG_NAMES if self.link_slugs else ()))
+                + (LINK_SLUG_NAMES if self.link_slugs else ())
+                + (LINK_REL_NAMES if self.link_rels else ()))
 
     @cached_property
     def n_features(self) -> int:
@@ -172,7 +184,7 @@ class FeatureConfig:
     def to_dict(self) -> dict:
         data = {**asdict(self), "hash": "crc32", "numeric_features": len(self.numeric_names)}
         # Absent when off, so that configurations saved before they existed read the same.
-        for option in ("link_targets", "heading_buckets", "link_slugs"):
+        for option in ("link_targets", "heading_buckets", "link_slugs", "link_rels"):
             if not data[option]:
                 del data[option]
         return data
@@ -183,7 +195,8 @@ class FeatureConfig:
                    repetition=bool(data.get("repetition", False)),
                    link_targets=bool(data.get("link_targets", False)),
                    heading_buckets=int(data.get("heading_buckets", 0)),
-                   link_slugs=bool(data.get("link_slugs", False)))
+                   link_slugs=bool(data.get("link_slugs", False)),
+                   link_rels=bool(data.get("link_rels", False)))
 
 
 def hashed_index(token: str, n_buckets: int) -> int:
@@ -413,6 +426,12 @@ class PageFeatures:
                                link_chars / links / _CHARS_PER_WORD)
             per_link = np.log1p(words)
             self.link_slugs = np.column_stack([per_link, window_means(per_link, 3)])
+        self.link_rels = None
+        if config.link_rels:
+            flags = column["link_rels"].astype(np.int64)
+            has = np.column_stack([(flags & flag) != 0 for flag in LINK_REL_FLAGS.values()]
+                                  ).astype(np.float64).reshape(len(flags), len(LINK_REL_FLAGS))
+            self.link_rels = np.column_stack([has, window_means(has, 3)])
 
     def _repetition(self, blocks: Sequence[Block], link_chars: np.ndarray,
                     visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -613,6 +632,9 @@ class PageFeatures:
             width += buckets
         if self.link_slugs is not None:
             matrix[:, width:width + len(LINK_SLUG_NAMES)] = self.link_slugs[part]
+            width += len(LINK_SLUG_NAMES)
+        if self.link_rels is not None:
+            matrix[:, width:width + len(LINK_REL_NAMES)] = self.link_rels[part]
 
     def _buckets(self, tokens: list[str]) -> list[int]:
         cache = self.token_cache

@@ -13,6 +13,7 @@ DEFAULTS: dict[str, object] = {
     "link_target_features": False,
     "heading_token_features": 0,
     "link_slug_features": False,
+    "link_rel_features": False,
     "max_iter": 100,
     "learning_rate": 0.15,
     "max_leaf_nodes": 31,

@@ -175,3 +175,18 @@ def test_link_text_echo_counts_slug_words_and_own_links():
     assert [link.get("href") for link in link_text_echo.own_links(outer.element)] == ["/a"]
     with pytest.raises(SystemExit):
         link_text_echo.main(["--splits", "dev,test"])
+
+
+def test_label_choice_lists_the_reviewed_pages_with_the_most_wrong_blocks():
+    import label_choice
+
+    def page(page_id, n_blocks, labels):
+        return SimpleNamespace(page_id=page_id, blocks=[None] * n_blocks, labels=labels)
+
+    pages = [page("a", 3, ["article", "teaser", None]), page("b", 2, ["teaser", "teaser"]),
+             page("c", 1, ["comment"])]
+    chosen = [["article", "article", "navigation"], ["article", "article"], ["article"]]
+    lines = label_choice._worst_pages(pages, chosen, [True, True, False], 1)
+    # Page c is not reviewed; a's unlabelled block is not an error.
+    assert lines[0] == "  3 wrong blocks on 2 reviewed pages; the worst:"
+    assert lines[1:] == ["  2 of 2 blocks wrong (66.7% of all errors): b: teaser -> article 2"]

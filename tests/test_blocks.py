@@ -159,6 +159,33 @@ def test_link_slug_words_of_a_block_and_of_the_blocks_inside_a_link():
     assert list(blocks.numbers[:, column]) == [block.link_slug_words for block in blocks]
 
 
+@pytest.mark.parametrize("rel, flags", [
+    ("next", 1), ("PREV", 1), ("bookmark", 2), ("category tag", 4), ("author", 8),
+    ("external nofollow ugc", 16 | 64), ("home", 32), ("privacy-policy", 32),
+    ("noopener noreferrer", 0), (" \tbookmark\n", 2), ("nofollow,", 0), ("", 0), (None, 0),
+    ("nextpage", 0), ("ＮＥＸＴ", 0),
+])
+def test_link_rel_flags(rel, flags):
+    assert blocks_module.link_rel_flags(rel) == flags
+
+
+def test_link_rels_of_a_block_and_of_the_blocks_inside_a_link():
+    blocks = _blocks(
+        '<p>By <a rel="author" href="/a">Ann</a>, in <a rel="category tag" href="/t">Rain</a></p>'
+        '<a rel="bookmark" href="/2024/05/rain-returns"><h3>Rain returns</h3>'
+        '<p>The valley <a rel="nofollow" href="/x">more</a></p></a>'
+        '<div class="nav"><a rel="prev" href="/1">Older</a> <a href="/3">Newer</a></div>'
+        '<p>No links.</p>')
+    flags = blocks_module.LINK_REL_FLAGS
+    rels = {block.text: block.link_rels for block in blocks}
+    assert rels == {"By Ann, in Rain": flags["author"] | flags["tag"],
+                    "Rain returns": flags["bookmark"],
+                    "The valley more": flags["bookmark"] | flags["nofollow"],
+                    "Older Newer": flags["pagination"], "No links.": 0}
+    column = NUMBER_FIELDS.index("link_rels")
+    assert list(blocks.numbers[:, column]) == [block.link_rels for block in blocks]
+
+
 def test_image_and_input_counts():
     (block,) = _blocks('<form><p>Name <input name="n"> <img src="a.png"><img src="b.png"> '
                        '<button>Go</button></p></form>')

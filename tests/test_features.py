@@ -17,7 +17,7 @@ from conftest import compiled_or_python
 from boilerkit import Block, build_blocks, parse_html
 from boilerkit import features as features_module
 from boilerkit.features import (
-    FEATURE_SCHEMA_VERSION, LINK_SLUG_NAMES, LINK_TARGET_NAMES, NUMERIC_NAMES, REPETITION_NAMES,
+    FEATURE_SCHEMA_VERSION, LINK_REL_NAMES, LINK_SLUG_NAMES, LINK_TARGET_NAMES, NUMERIC_NAMES, REPETITION_NAMES,
     FeatureConfig, PageFeatures, feature_matrix, hashed_index, page_matrix, structure_groups,
     text_stats, widget_headings,
 )
@@ -451,6 +451,27 @@ def test_link_slug_columns_come_last_when_asked_for():
                    page_matrix(blocks, only_slugs)[:, len(NUMERIC_NAMES)]))
     assert row["World"] == pytest.approx(math.log1p(1))  # the menu's "/b"
     assert row["Excerpt of story 2."] == 0.0  # no link
+
+
+def test_link_rel_columns_come_after_the_slug_ones_when_asked_for():
+    blocks = _blocks('<p>By <a rel="author" href="/a">Ann</a></p><p>Body text here.</p>'
+                     '<p>More body.</p><p>Even more.</p><p>Last one.</p>'
+                     '<h3><a rel="bookmark" href="/s">Story</a></h3>')
+    before = FeatureConfig(n_hashed=16, link_slugs=True)
+    wide = FeatureConfig(n_hashed=16, link_slugs=True, link_rels=True)
+    assert wide.numeric_names == before.numeric_names + LINK_REL_NAMES
+    numeric = len(before.numeric_names)
+    matrix = page_matrix(blocks, wide)
+    np.testing.assert_array_equal(matrix[:, :numeric], page_matrix(blocks, before)[:, :numeric])
+    assert FeatureConfig.from_dict(wide.to_dict()) == wide
+    assert "link_rels" not in before.to_dict()  # as saved before the columns existed
+    rows = {block.text: dict(zip(LINK_REL_NAMES, row))
+            for block, row in zip(blocks, matrix[:, numeric:])}
+    assert rows["By Ann"]["rel_author"] == 1.0 and rows["By Ann"]["rel_bookmark"] == 0.0
+    assert rows["Story"]["rel_bookmark"] == 1.0
+    assert rows["Body text here."]["rel_author"] == 0.0
+    # "More body." sees all 6 blocks (2 before it, 3 after): one carries rel="author".
+    assert rows["More body."]["window3_rel_author"] == pytest.approx(1 / 6)
 
 
 def test_a_link_counts_no_more_slug_words_than_its_text_has():

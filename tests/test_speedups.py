@@ -24,7 +24,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "news-page.html"
 FIELDS = ("text", "tag", "position", "depth", "context", "element_id", "parent_id",
           "own_tokens", "ancestor_tokens", "inner_tokens", "tag_path", "link_text_length",
           "link_count", "image_count", "input_count", "link_target_length", "link_slug_words",
-          "xpath")
+          "link_rels", "xpath")
 
 
 def _pages() -> list[tuple[str, bytes]]:
@@ -70,12 +70,28 @@ _HREFS = ("/2024/05/rain-returns-to-the-valley", "/news/", "https://x.org", "//x
           "/" + "-w" * 40, "/é-ü.html", "a:b-c", "/a%20b-c", "/x.", "/x.a", "/x.abcde")
 
 
+def _one_link_per_block(attribute, values, monkeypatch):
+    html = "".join(f'<p><a {attribute}="{value}">link</a></p>' for value in values)
+    return _both_walks(parse_html(f"<html><body>{html}</body></html>"), monkeypatch)
+
+
 def test_same_link_slug_words_for_awkward_targets(monkeypatch):
-    html = "".join(f'<p><a href="{href}">link</a></p>' for href in _HREFS)
-    compiled, python = _both_walks(parse_html(f"<html><body>{html}</body></html>"), monkeypatch)
+    compiled, python = _one_link_per_block("href", _HREFS, monkeypatch)
     assert ([block.link_slug_words for block in compiled]
             == [block.link_slug_words for block in python]
             == [blocks_module.link_slug_words(href) for href in _HREFS])
+
+
+_RELS = ("next", "Next PREV", "\tbookmark\n", "external nofollow ugc", "nofollow,ugc",
+         "category  tag", "home privacy-policy license", "noopener", "", "author me",
+         "sponsored", "NEXTPAGE", "ünext", "terms-of-service first last previous")
+
+
+def test_same_link_rels_for_awkward_rel_attributes(monkeypatch):
+    compiled, python = _one_link_per_block("rel", _RELS, monkeypatch)
+    assert ([block.link_rels for block in compiled]
+            == [block.link_rels for block in python]
+            == [blocks_module.link_rel_flags(rel) for rel in _RELS])
 
 
 def test_same_features(pages):
