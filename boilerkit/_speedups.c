@@ -47,6 +47,7 @@ typedef struct {
 #define TAG_TABLE_SIZE 256 /* power of two, well above the number of known tags */
 static TagInfo tag_table[TAG_TABLE_SIZE];
 static PyObject *role_flags = NULL;       /* dict: role -> flag */
+static PyObject *rel_flags = NULL;        /* dict: link rel word -> flag */
 static PyObject *token_flags = NULL;      /* dict: token -> flag */
 static PyObject *tokenize_fallback = NULL; /* the Python tokenizer, for non-ASCII values */
 static Py_ssize_t max_own = 24, max_ancestor = 32, max_inner = 16, max_path = 4;
@@ -110,13 +111,14 @@ static PyObject *configure_text(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* configure(tags, role_flags, token_flags, tokenize, limits, hidden_flag): tags maps a tag
- * name to (block, skipped, counted, flags). */
+/* configure(tags, role_flags, token_flags, tokenize, limits, hidden_flag, rel_flags): tags
+ * maps a tag name to (block, skipped, counted, flags). */
 static PyObject *configure(PyObject *self, PyObject *args) {
-    PyObject *tags, *roles, *tokens, *tokenize, *limits;
+    PyObject *tags, *roles, *tokens, *tokenize, *limits, *rels;
     unsigned long long hidden;
-    if (!PyArg_ParseTuple(args, "O!O!O!OO!K", &PyDict_Type, &tags, &PyDict_Type, &roles,
-                          &PyDict_Type, &tokens, &tokenize, &PyTuple_Type, &limits, &hidden))
+    if (!PyArg_ParseTuple(args, "O!O!O!OO!KO!", &PyDict_Type, &tags, &PyDict_Type, &roles,
+                          &PyDict_Type, &tokens, &tokenize, &PyTuple_Type, &limits, &hidden,
+                          &PyDict_Type, &rels))
         return NULL;
     Py_ssize_t levels;
     if (!PyArg_ParseTuple(limits, "nnnnn", &max_own, &max_ancestor, &max_inner, &max_path,
@@ -156,6 +158,7 @@ static PyObject *configure(PyObject *self, PyObject *args) {
     Py_INCREF(roles); Py_XSETREF(role_flags, roles);
     Py_INCREF(tokens); Py_XSETREF(token_flags, tokens);
     Py_INCREF(tokenize); Py_XSETREF(tokenize_fallback, tokenize);
+    Py_INCREF(rels); Py_XSETREF(rel_flags, rels);
     hidden_flag = hidden;
     Py_RETURN_NONE;
 }
@@ -804,15 +807,8 @@ static int link_target_length(Walk *walk, xmlNode *node, Py_ssize_t *length, Py_
     return 0;
 }
 
-/* boilerkit.blocks.LINK_REL_WORDS: rel words and their flags. */
-static const struct { const char *word; long flag; } rel_words[] = {
-    {"prev", 1}, {"previous", 1}, {"next", 1}, {"first", 1}, {"last", 1},
-    {"bookmark", 2}, {"tag", 4}, {"category", 4}, {"author", 8}, {"ugc", 16},
-    {"home", 32}, {"privacy-policy", 32}, {"license", 32}, {"terms-of-service", 32},
-    {"nofollow", 64}, {"sponsored", 64}, {"external", 64},
-};
-
-/* boilerkit.blocks.link_rel_flags of the node's rel attribute. */
+/* boilerkit.blocks.link_rel_flags of the node's rel attribute (its words looked up in the
+ * configured boilerkit.blocks.LINK_REL_WORDS). */
 static int link_rel_flags(Walk *walk, xmlNode *node, long *flags) {
     Buffer *rel = &walk->scratch;
     *flags = 0;
@@ -825,10 +821,13 @@ static int link_rel_flags(Walk *walk, xmlNode *node, long *flags) {
         while (p < stop && is_href_space(*p)) p++;
         char *word = p;
         while (p < stop && !is_href_space(*p)) p++;
-        size_t length = (size_t)(p - word);
-        for (size_t i = 0; length && i < sizeof(rel_words) / sizeof(rel_words[0]); i++)
-            if (strlen(rel_words[i].word) == length && memcmp(rel_words[i].word, word, length) == 0)
-                *flags |= rel_words[i].flag;
+        if (p == word) continue;
+        PyObject *key = PyUnicode_DecodeUTF8(word, p - word, "replace");
+        if (key == NULL) return -1;
+        PyObject *flag = PyDict_GetItemWithError(rel_flags, key);
+        Py_DECREF(key);
+        if (flag != NULL) *flags |= PyLong_AsLong(flag);
+        else if (PyErr_Occurred()) return -1;
     }
     return 0;
 }
@@ -1013,7 +1012,8 @@ static PyObject *walk_tree(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OO!OO", &root, &PyType_Type, &block_type, &slots, &locator)
         || check_slots(slots, BLOCK_FIELDS, "walk") < 0)
         return NULL;
-    if (element_factory == NULL || tokenize_fallback == NULL || role_flags == NULL) {
+    if (element_factory == NULL || tokenize_fallback == NULL || role_flags == NULL
+        || rel_flags == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "_speedups is not configured");
         return NULL;
     }

@@ -408,7 +408,7 @@ def link_slug_words(href: str | None) -> int:
 #: (commenters), the site's own pages, and links the site does not vouch for.
 LINK_REL_FLAGS = {"pagination": 1, "bookmark": 2, "tag": 4, "author": 8, "ugc": 16,
                   "site": 32, "nofollow": 64}
-#: The rel words each flag stands for (the compiled walk has the same table).
+#: The rel words each flag stands for (handed to the compiled walk too).
 LINK_REL_WORDS = {
     "prev": 1, "previous": 1, "next": 1, "first": 1, "last": 1, "bookmark": 2, "tag": 4,
     "category": 4, "author": 8, "ugc": 16, "home": 32, "privacy-policy": 32, "license": 32,
@@ -686,7 +686,7 @@ def _configure_speedups() -> None:
                    _TAG_FLAGS.get(name, 0)) for name in names}
     _speedups.configure(tags, dict(_ROLE_FLAGS), dict(_TOKEN_FLAGS), _tokenize,
                         (MAX_OWN_TOKENS, MAX_ANCESTOR_TOKENS, MAX_INNER_TOKENS, MAX_TAG_PATH,
-                         ANCESTOR_LEVELS), HIDDEN)
+                         ANCESTOR_LEVELS), HIDDEN, LINK_REL_WORDS)
 
 
 if _speedups is not None:

@@ -128,6 +128,7 @@ LINK_SLUG_NAMES = ("log_link_slug_words", "window3_log_link_slug_words")
 #: and the share of the 3 blocks before and after (and itself) that do.
 LINK_REL_NAMES = (tuple(f"rel_{name}" for name in LINK_REL_FLAGS)
                   + tuple(f"window3_rel_{name}" for name in LINK_REL_FLAGS))
+_REL_FLAG_BITS = np.array(list(LINK_REL_FLAGS.values()), dtype=np.int64)
 #: Characters (whitespace not counted) of link text taken for one word.
 _CHARS_PER_WORD = 5.0
 #: Tags and class tokens of a widget heading ("Related posts", "Categories", "Comments").
@@ -428,9 +429,7 @@ class PageFeatures:
             self.link_slugs = np.column_stack([per_link, window_means(per_link, 3)])
         self.link_rels = None
         if config.link_rels:
-            flags = column["link_rels"].astype(np.int64)
-            has = np.column_stack([(flags & flag) != 0 for flag in LINK_REL_FLAGS.values()]
-                                  ).astype(np.float64).reshape(len(flags), len(LINK_REL_FLAGS))
+            has = (column["link_rels"][:, None] & _REL_FLAG_BITS != 0).astype(np.float64)
             self.link_rels = np.column_stack([has, window_means(has, 3)])
 
     def _repetition(self, blocks: Sequence[Block], link_chars: np.ndarray,
